@@ -1,0 +1,154 @@
+//! Charts of a forecast against the actual series, and of the training loss.
+//!
+//! The drawing code is written once against any plotters [`DrawingBackend`]: the
+//! web page hands [`draw_forecast`] and [`draw_loss`] a `<canvas>` drawing area
+//! (plotters-canvas), native code and tests render SVG through [`forecast_svg`]
+//! and [`loss_svg`]. The views are plain vectors, so this module knows nothing of
+//! the model or the data pipeline.
+//!
+//! Degenerate input never panics and is never an error: empty views draw their
+//! axes and a "no data yet" note, non-finite values are skipped (a line breaks
+//! there), vectors of different lengths are paired up to the shorter one, and a
+//! single point or a constant series gets a padded axis range. Long series are
+//! thinned to a few points per pixel column with [`decimate_min_max`] before
+//! drawing.
+//!
+//! Text needs no system fonts: the SVG and canvas backends write text as text
+//! and let the viewer render it.
+
+mod axis;
+mod decimate;
+mod forecast;
+mod loss;
+mod series;
+
+use std::error::Error;
+
+use plotters::backend::SVGBackend;
+use plotters::coord::Shift;
+use plotters::drawing::{DrawingArea, DrawingAreaErrorKind, IntoDrawingArea};
+use plotters::prelude::DrawingBackend;
+use plotters::style::RGBColor;
+use serde::{Deserialize, Serialize};
+
+pub use decimate::decimate_min_max;
+pub use forecast::draw_forecast;
+pub use loss::draw_loss;
+
+/// Data for the forecast-vs-actual chart: plain vectors, no model types.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ForecastView {
+    /// Chart title; an empty title leaves the caption out.
+    pub title: String,
+    /// The channel being forecast, used as the y axis label (e.g. `OT`).
+    pub channel: String,
+    /// Whether x values are epoch seconds (labelled `YYYY-MM-DD HH:MM`, UTC) or
+    /// step numbers (labelled as integers).
+    pub time_is_datetime: bool,
+    /// The x value of each actual point (the test part of the series).
+    pub time_secs: Vec<f64>,
+    /// Actual values in original units, paired with `time_secs`.
+    pub actual: Vec<f32>,
+    /// Model forecasts, drawn over the actual series.
+    pub forecasts: Vec<ForecastSegment>,
+    /// Persistence (last value) forecasts, drawn dashed, if there are any.
+    pub baseline: Option<Vec<ForecastSegment>>,
+}
+
+/// One forecast: the values predicted for a run of future times.
+///
+/// A segment of one point is drawn as a dot, a longer one as a line.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ForecastSegment {
+    /// The x value of each forecast point, in the same unit as
+    /// [`ForecastView::time_secs`].
+    pub time_secs: Vec<f64>,
+    /// Forecast values in original units, paired with `time_secs`.
+    pub values: Vec<f32>,
+}
+
+/// Training history for the live loss chart, one value per epoch.
+///
+/// Either vector may be empty or shorter than the other while training runs.
+/// Epochs are numbered from 1 on the chart: `train[0]` is epoch 1.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LossView {
+    /// Training loss per epoch.
+    pub train: Vec<f32>,
+    /// Validation loss per epoch.
+    pub validation: Vec<f32>,
+    /// The 0-based index (into `train` and `validation`) of the best epoch so
+    /// far, marked on the chart; an index past both vectors is ignored.
+    pub best_epoch: Option<usize>,
+}
+
+/// Why a chart could not be drawn.
+#[derive(thiserror::Error, Debug)]
+pub enum ChartError {
+    /// The drawing backend (canvas, SVG) reported a failure.
+    #[error("drawing failed: {0}")]
+    Draw(String),
+}
+
+impl<E: Error + Send + Sync> From<DrawingAreaErrorKind<E>> for ChartError {
+    fn from(err: DrawingAreaErrorKind<E>) -> Self {
+        Self::Draw(err.to_string())
+    }
+}
+
+/// The colours of each chart element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChartPalette {
+    /// The actual series.
+    pub actual: RGBColor,
+    /// The model (LSTM) forecasts.
+    pub forecast: RGBColor,
+    /// The persistence baseline forecasts.
+    pub baseline: RGBColor,
+    /// The training loss.
+    pub train: RGBColor,
+    /// The validation loss.
+    pub validation: RGBColor,
+    /// The best-epoch marker.
+    pub best_epoch: RGBColor,
+}
+
+/// Colour-blind-safe colours from the Okabe-Ito palette.
+pub const PALETTE: ChartPalette = ChartPalette {
+    actual: RGBColor(0, 0, 0),
+    forecast: RGBColor(213, 94, 0),
+    baseline: RGBColor(86, 180, 233),
+    train: RGBColor(0, 114, 178),
+    validation: RGBColor(230, 159, 0),
+    best_epoch: RGBColor(0, 158, 115),
+};
+
+/// Renders the forecast chart as an SVG document of `width` × `height` pixels.
+pub fn forecast_svg(view: &ForecastView, width: u32, height: u32) -> Result<String, ChartError> {
+    render_svg(width, height, |root| draw_forecast(root, view))
+}
+
+/// Renders the loss chart as an SVG document of `width` × `height` pixels.
+pub fn loss_svg(view: &LossView, width: u32, height: u32) -> Result<String, ChartError> {
+    render_svg(width, height, |root| draw_loss(root, view))
+}
+
+/// Runs `draw` on an SVG drawing area and returns the finished document.
+fn render_svg<F>(width: u32, height: u32, draw: F) -> Result<String, ChartError>
+where
+    F: FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), ChartError>,
+{
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        draw(&root)?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// Fills `root` white: both charts start from a clean background.
+fn clear<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+    root.fill(&plotters::style::WHITE)?;
+    Ok(())
+}

@@ -1,0 +1,476 @@
+//! Reading records into columns: every cell parsed as a number with bad cells
+//! noted by line, the columns that may hold the time kept at full precision,
+//! and then the choice of the time axis.
+
+use super::report::{BadCell, BadCellKind, REPORT_LIST_LIMIT};
+use super::sniff::{self, Delimiter};
+use super::time::{self, NameHint};
+use super::{IngestError, TimeKind};
+
+/// Share of rows whose cells must read as times for a column to be the time.
+const TIME_SHARE: f64 = 0.9;
+
+/// One column read as numbers.
+#[derive(Debug, Default)]
+pub(crate) struct ColumnData {
+    /// One value per row, `NaN` where the cell was bad.
+    pub values: Vec<f32>,
+    /// Number of bad cells.
+    pub bad: usize,
+    /// Bad cells that held text (not empty, not `NaN`, not infinite).
+    pub text: usize,
+    /// The first bad cells: line, kind and raw text.
+    pub first_bad: Vec<(usize, BadCellKind, String)>,
+}
+
+/// A column that may hold the time, read every way a time can be written.
+#[derive(Debug)]
+struct TimeCandidate {
+    column: usize,
+    named: bool,
+    datetimes: Vec<f64>,
+    has_clock: bool,
+    epochs: Vec<f64>,
+    clocks: Vec<f64>,
+    datetime_failures: Vec<(usize, String)>,
+    epoch_failures: Vec<(usize, String)>,
+    clock_failures: Vec<(usize, String)>,
+}
+
+/// A table read from text, before any repair.
+#[derive(Debug)]
+pub(crate) struct RawTable {
+    /// The delimiter used.
+    pub delimiter: Delimiter,
+    /// Whether the first record was a header.
+    pub has_header: bool,
+    /// Column names, from the header or `col<N>`.
+    pub names: Vec<String>,
+    /// Line where each data row starts.
+    pub lines: Vec<usize>,
+    /// Every column read as numbers.
+    pub columns: Vec<ColumnData>,
+    /// Whether some number was written with a decimal comma (`1,5`).
+    pub decimal_comma: bool,
+    candidates: Vec<TimeCandidate>,
+}
+
+/// The time axis chosen for a table.
+#[derive(Debug)]
+pub(crate) struct TimeAxis {
+    /// Columns that make up the time (a date-time, or a date and a clock).
+    pub columns: Vec<usize>,
+    /// How the time was written.
+    pub kind: TimeKind,
+    /// Seconds per row, `NaN` where the time could not be read.
+    pub secs: Vec<f64>,
+    /// The first unreadable time cells.
+    pub bad_cells: Vec<BadCell>,
+}
+
+/// Builds columns row by row once the header question is settled.
+struct TableBuilder {
+    table: RawTable,
+    width: usize,
+    first_line: usize,
+}
+
+impl TableBuilder {
+    fn new(delimiter: Delimiter, first: &[&str], first_line: usize, second: &[&str]) -> Self {
+        let has_header = sniff::is_header(first, Some(second));
+        let mut width = first.len();
+        while width > 1 && first[width - 1].is_empty() {
+            width -= 1;
+        }
+
+        let names = sniff::column_names(has_header.then_some(first), width);
+        let candidates = names
+            .iter()
+            .enumerate()
+            .filter_map(|(column, name)| {
+                let named = time::name_hint(name) == NameHint::Time;
+                (named || column == 0).then(|| TimeCandidate {
+                    column,
+                    named,
+                    datetimes: Vec::new(),
+                    has_clock: false,
+                    epochs: Vec::new(),
+                    clocks: Vec::new(),
+                    datetime_failures: Vec::new(),
+                    epoch_failures: Vec::new(),
+                    clock_failures: Vec::new(),
+                })
+            })
+            .collect();
+
+        let table = RawTable {
+            delimiter,
+            has_header,
+            names,
+            lines: Vec::new(),
+            columns: (0..width).map(|_| ColumnData::default()).collect(),
+            decimal_comma: false,
+            candidates,
+        };
+        Self {
+            table,
+            width,
+            first_line,
+        }
+    }
+
+    fn push_row(&mut self, line: usize, fields: &[&str]) -> Result<(), IngestError> {
+        let mut found = fields.len();
+        while found > self.width && fields[found - 1].is_empty() {
+            found -= 1;
+        }
+        if found > self.width || found * 2 < self.width {
+            return Err(IngestError::RaggedLine {
+                line,
+                found,
+                expected: self.width,
+                first_line: self.first_line,
+            });
+        }
+
+        let row = self.table.lines.len();
+        self.table.lines.push(line);
+        let decimal_comma = self.table.delimiter.allows_decimal_comma();
+
+        for (index, column) in self.table.columns.iter_mut().enumerate() {
+            let cell = fields.get(index).copied();
+            match parse_cell(cell, decimal_comma) {
+                Ok(value) => {
+                    column.values.push(value);
+                    if decimal_comma && cell.is_some_and(|cell| cell.contains(',')) {
+                        self.table.decimal_comma = true;
+                    }
+                }
+                Err(kind) => {
+                    column.values.push(f32::NAN);
+                    column.bad += 1;
+                    if kind == BadCellKind::Text {
+                        column.text += 1;
+                    }
+                    if column.first_bad.len() < REPORT_LIST_LIMIT {
+                        column.first_bad.push((line, kind, cell.unwrap_or("").to_owned()));
+                    }
+                }
+            }
+        }
+
+        for candidate in &mut self.table.candidates {
+            let cell = fields.get(candidate.column).copied().unwrap_or("");
+            candidate.push(row, cell);
+        }
+
+        Ok(())
+    }
+}
+
+impl TimeCandidate {
+    fn push(&mut self, row: usize, cell: &str) {
+        fn note(failures: &mut Vec<(usize, String)>, row: usize, cell: &str) {
+            if failures.len() < REPORT_LIST_LIMIT {
+                failures.push((row, cell.to_owned()));
+            }
+        }
+
+        if let Some(parsed) = time::parse_datetime_parts(cell) {
+            self.datetimes.push(parsed.secs);
+            self.has_clock |= parsed.has_clock;
+        } else {
+            self.datetimes.push(f64::NAN);
+            note(&mut self.datetime_failures, row, cell);
+        }
+
+        if !self.named {
+            return;
+        }
+
+        let epoch = cell.parse::<f64>().ok().filter(|value| value.is_finite());
+        self.epochs.push(epoch.unwrap_or(f64::NAN));
+        if epoch.and_then(time::epoch_secs).is_none() {
+            note(&mut self.epoch_failures, row, cell);
+        }
+
+        if let Some(clock) = time::parse_time_of_day(cell) {
+            self.clocks.push(clock);
+        } else {
+            self.clocks.push(f64::NAN);
+            note(&mut self.clock_failures, row, cell);
+        }
+    }
+}
+
+/// Parses one cell as a number, or says why it is bad.
+///
+/// With `decimal_comma`, a cell such as `1,5` (one comma, no point) reads as
+/// 1.5.
+pub(crate) fn parse_cell(cell: Option<&str>, decimal_comma: bool) -> Result<f32, BadCellKind> {
+    let Some(cell) = cell else {
+        return Err(BadCellKind::Missing);
+    };
+    if cell.is_empty() {
+        return Err(BadCellKind::Empty);
+    }
+
+    let parsed = cell.parse::<f32>().or_else(|error| {
+        let single_comma = cell.bytes().filter(|&byte| byte == b',').count() == 1;
+        if decimal_comma && single_comma && !cell.contains('.') {
+            cell.replace(',', ".").parse::<f32>()
+        } else {
+            Err(error)
+        }
+    });
+
+    match parsed {
+        Ok(value) if value.is_nan() => Err(BadCellKind::NaN),
+        Ok(value) if value.is_infinite() => Err(BadCellKind::Infinite),
+        Ok(value) => Ok(value),
+        Err(_) => Err(BadCellKind::Text),
+    }
+}
+
+/// Reads `text` into columns.
+pub(crate) fn read_table(text: &str) -> Result<RawTable, IngestError> {
+    let delimiter = sniff::sniff_delimiter(text);
+    log::debug!("ingest: delimiter {delimiter:?}");
+
+    let mut pending: Option<(usize, Vec<String>)> = None;
+    let mut builder: Option<TableBuilder> = None;
+    sniff::for_each_record(text, delimiter, |line, fields| {
+        if let Some(builder) = builder.as_mut() {
+            return builder.push_row(line, fields);
+        }
+
+        let Some((first_line, first)) = pending.take() else {
+            pending = Some((line, fields.iter().map(|&field| field.to_owned()).collect()));
+            return Ok(());
+        };
+
+        let first: Vec<&str> = first.iter().map(String::as_str).collect();
+        let started = builder.insert(TableBuilder::new(delimiter, &first, first_line, fields));
+        if !started.table.has_header {
+            started.push_row(first_line, &first)?;
+        }
+        started.push_row(line, fields)
+    })?;
+
+    if let Some(builder) = builder {
+        return Ok(builder.table);
+    }
+
+    match pending {
+        None => Err(IngestError::Empty),
+        Some((line, first)) => {
+            let first: Vec<&str> = first.iter().map(String::as_str).collect();
+            if sniff::is_header(&first, None) {
+                Err(IngestError::HeaderOnly { header_line: line })
+            } else {
+                Err(IngestError::TooFewRows { rows: 1 })
+            }
+        }
+    }
+}
+
+impl RawTable {
+    /// Number of data rows.
+    pub(crate) fn row_count(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Chooses the time axis: a column named like a time holding date-times
+    /// or epoch numbers (a plain date column may take its clock from a
+    /// second time-named column), else the first column if it holds
+    /// date-times, else the row number.
+    pub(crate) fn choose_time(&self) -> TimeAxis {
+        let rows = self.row_count();
+        let enough = |ok: usize| ok >= 2 && ok as f64 >= TIME_SHARE * rows as f64;
+        let finite = |values: &[f64]| values.iter().filter(|value| value.is_finite()).count();
+
+        for candidate in self.candidates.iter().filter(|candidate| candidate.named) {
+            if enough(finite(&candidate.datetimes)) {
+                return self.datetime_axis(candidate);
+            }
+
+            if let Some(axis) = self.epoch_axis(candidate, &enough) {
+                return axis;
+            }
+        }
+
+        if let Some(first) = self.candidates.iter().find(|candidate| candidate.column == 0)
+            && enough(finite(&first.datetimes))
+        {
+            return self.datetime_axis(first);
+        }
+
+        TimeAxis {
+            columns: Vec::new(),
+            kind: TimeKind::RowIndex,
+            secs: (0..rows).map(|row| row as f64).collect(),
+            bad_cells: Vec::new(),
+        }
+    }
+
+    fn datetime_axis(&self, candidate: &TimeCandidate) -> TimeAxis {
+        let mut axis = TimeAxis {
+            columns: vec![candidate.column],
+            kind: TimeKind::DateTime,
+            secs: candidate.datetimes.clone(),
+            bad_cells: Vec::new(),
+        };
+        let mut failures = vec![(candidate.column, &candidate.datetime_failures)];
+
+        let rows = self.row_count() as f64;
+        let clock = self.candidates.iter().find(|other| {
+            let ok = other.clocks.iter().filter(|value| value.is_finite()).count();
+            other.named && other.column != candidate.column && ok as f64 >= TIME_SHARE * rows
+        });
+        if let Some(clock) = clock.filter(|_| !candidate.has_clock) {
+            for (secs, of_day) in axis.secs.iter_mut().zip(&clock.clocks) {
+                *secs += of_day;
+            }
+            axis.columns.push(clock.column);
+            failures.push((clock.column, &clock.clock_failures));
+        }
+
+        axis.bad_cells = self.time_bad_cells(&failures);
+        axis
+    }
+
+    fn epoch_axis(
+        &self,
+        candidate: &TimeCandidate,
+        enough: &impl Fn(usize) -> bool,
+    ) -> Option<TimeAxis> {
+        let kinds: Vec<Option<TimeKind>> = candidate
+            .epochs
+            .iter()
+            .map(|&value| time::epoch_secs(value).map(|(kind, _)| kind))
+            .collect();
+        let count = |wanted| kinds.iter().filter(|&&kind| kind == Some(wanted)).count();
+        let seconds = count(TimeKind::EpochSeconds);
+        let millis = count(TimeKind::EpochMillis);
+        let kind = if seconds >= millis {
+            TimeKind::EpochSeconds
+        } else {
+            TimeKind::EpochMillis
+        };
+        if !enough(seconds.max(millis)) {
+            return None;
+        }
+
+        let secs = candidate
+            .epochs
+            .iter()
+            .map(|&value| match time::epoch_secs(value) {
+                Some((found, secs)) if found == kind => secs,
+                _ => f64::NAN,
+            })
+            .collect();
+        let mut failures: Vec<(usize, String)> = candidate.epoch_failures.clone();
+        for (row, (&value, found)) in candidate.epochs.iter().zip(&kinds).enumerate() {
+            if found.is_some_and(|found| found != kind) && failures.len() < REPORT_LIST_LIMIT {
+                failures.push((row, format!("{value}")));
+            }
+        }
+        failures.sort_by_key(|(row, _)| *row);
+
+        Some(TimeAxis {
+            columns: vec![candidate.column],
+            kind,
+            secs,
+            bad_cells: self.time_bad_cells(&[(candidate.column, &failures)]),
+        })
+    }
+
+    /// Turns recorded time failures (row, raw) into report cells.
+    fn time_bad_cells(&self, failures: &[(usize, &Vec<(usize, String)>)]) -> Vec<BadCell> {
+        let mut cells: Vec<(usize, BadCell)> = failures
+            .iter()
+            .flat_map(|(column, list)| {
+                list.iter().map(move |(row, raw)| {
+                    let kind = if raw.is_empty() {
+                        BadCellKind::Empty
+                    } else {
+                        BadCellKind::Text
+                    };
+                    let cell = BadCell {
+                        line: self.lines[*row],
+                        column: self.names[*column].clone(),
+                        raw: raw.clone(),
+                        kind,
+                    };
+                    (*row, cell)
+                })
+            })
+            .collect();
+        cells.sort_by_key(|(row, _)| *row);
+        cells.truncate(REPORT_LIST_LIMIT);
+        cells.into_iter().map(|(_, cell)| cell).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_parse_or_say_why_not() {
+        assert_eq!(parse_cell(Some("1.5"), false), Ok(1.5));
+        assert_eq!(parse_cell(Some("-2e3"), false), Ok(-2000.0));
+        assert_eq!(parse_cell(Some(""), false), Err(BadCellKind::Empty));
+        assert_eq!(parse_cell(None, false), Err(BadCellKind::Missing));
+        for nan in ["NaN", "nan", "NAN"] {
+            assert_eq!(parse_cell(Some(nan), false), Err(BadCellKind::NaN));
+        }
+        for inf in ["inf", "-inf", "Infinity", "1e99"] {
+            assert_eq!(parse_cell(Some(inf), false), Err(BadCellKind::Infinite), "{inf}");
+        }
+        assert_eq!(parse_cell(Some("n/a"), false), Err(BadCellKind::Text));
+        assert_eq!(parse_cell(Some("1,5"), false), Err(BadCellKind::Text));
+        assert_eq!(parse_cell(Some("1,5"), true), Ok(1.5));
+        assert_eq!(parse_cell(Some("1,5,0"), true), Err(BadCellKind::Text));
+    }
+
+    #[test]
+    fn short_lines_are_missing_cells_and_long_lines_fail() {
+        let table = read_table("a,b,c\n1,2,3\n4,5\n").unwrap();
+        assert_eq!(table.columns[2].bad, 1);
+        assert_eq!(table.columns[2].first_bad[0].1, BadCellKind::Missing);
+
+        let error = read_table("a,b,c\n1,2,3\n4,5,6,7\n").unwrap_err();
+        assert!(matches!(error, IngestError::RaggedLine { line: 3, found: 4, .. }));
+
+        let error = read_table("a,b,c,d\n1,2,3,4\n5\n").unwrap_err();
+        assert!(matches!(error, IngestError::RaggedLine { line: 3, found: 1, .. }));
+    }
+
+    #[test]
+    fn trailing_delimiters_are_ignored() {
+        let table = read_table("a,b,\n1,2,\n3,4,\n").unwrap();
+        assert_eq!(table.names, vec!["a", "b"]);
+        assert_eq!(table.row_count(), 2);
+    }
+
+    #[test]
+    fn date_and_clock_columns_combine() {
+        let text = "Date;Time;power\n2006-12-16;17:24:00;4,2\n2006-12-16;17:25:00;5,3\n";
+        let table = read_table(text).unwrap();
+        let axis = table.choose_time();
+        assert_eq!(axis.kind, TimeKind::DateTime);
+        assert_eq!(axis.columns, vec![0, 1]);
+        assert!((axis.secs[1] - axis.secs[0] - 60.0).abs() < 1e-9);
+        assert!((table.columns[2].values[0] - 4.2).abs() < 1e-6);
+    }
+
+    #[test]
+    fn generic_numbers_are_not_time() {
+        let table = read_table("x,y\n1500000000,1\n1500000060,2\n").unwrap();
+        assert_eq!(table.choose_time().kind, TimeKind::RowIndex);
+
+        let table = read_table("epoch,y\n1500000000,1\n1500000060,2\n").unwrap();
+        assert_eq!(table.choose_time().kind, TimeKind::EpochSeconds);
+    }
+}

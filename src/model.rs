@@ -1,0 +1,357 @@
+//! The LSTM forecaster: stacked LSTM layers and a linear head that forecasts
+//! every horizon step of every target channel at once.
+//!
+//! The network is written against burn's backend-erased tensors, so the same
+//! code runs on the CPU backend (flex) and on wgpu (WebGPU in the browser). Its
+//! LSTM layer fuses the four gates: the input projection of the whole window is
+//! one matrix product, and each time step adds one `[batch, hidden] × [hidden,
+//! 4 hidden]` product, which keeps the number of small kernels per step low.
+//!
+//! The head predicts the change from the last observed value of each target,
+//! so an untrained network starts as the persistence forecast and learns what
+//! to add to it. This needs the target channels to be the first input features,
+//! which the pipeline guarantees.
+
+use burn::module::{Module, Param};
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::activation::sigmoid;
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+/// Errors from building or running the forecaster.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The configuration cannot describe a network.
+    #[error("invalid model configuration: {0}")]
+    Config(String),
+    /// Input data has a shape other than the network expects.
+    #[error("input has {got} values, expected {expected} ({what})")]
+    Shape {
+        /// What was being checked.
+        what: &'static str,
+        /// Values the network expects.
+        expected: usize,
+        /// Values it was given.
+        got: usize,
+    },
+    /// The backend failed to compute or to read back a result.
+    #[error("the compute backend failed: {0}")]
+    Backend(String),
+}
+
+/// The shape of a forecaster: everything needed to rebuild it before loading
+/// its weights.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForecasterConfig {
+    /// Input features per time step (targets first, then the other channels).
+    pub features: usize,
+    /// Time steps of history the network reads.
+    pub lookback: usize,
+    /// Hidden units in each LSTM layer.
+    pub hidden: usize,
+    /// Stacked LSTM layers (at least one).
+    pub layers: usize,
+    /// Time steps forecast at once.
+    pub horizon: usize,
+    /// Target channels: the first `targets` input features.
+    pub targets: usize,
+}
+
+impl ForecasterConfig {
+    /// Checks that every size is usable.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let problem = if self.features == 0 {
+            "at least one input feature is needed"
+        } else if self.lookback == 0 {
+            "the look-back must be at least one step"
+        } else if self.hidden == 0 {
+            "the hidden size must be at least 1"
+        } else if self.layers == 0 {
+            "at least one LSTM layer is needed"
+        } else if self.horizon == 0 {
+            "the horizon must be at least one step"
+        } else if self.targets == 0 || self.targets > self.features {
+            "the targets must be between 1 and the number of input features"
+        } else {
+            return Ok(());
+        };
+        Err(ModelError::Config(problem.to_owned()))
+    }
+
+    /// Builds a network with fresh weights on `device`.
+    pub fn init(&self, device: &Device) -> Result<Forecaster, ModelError> {
+        self.validate()?;
+        let layers = (0..self.layers)
+            .map(|layer| {
+                let input = if layer == 0 { self.features } else { self.hidden };
+                LstmLayer::new(input, self.hidden, device)
+            })
+            .collect();
+        let head = LinearConfig::new(self.hidden, self.horizon * self.targets).init(device);
+        Ok(Forecaster {
+            layers,
+            head,
+            horizon: self.horizon,
+            targets: self.targets,
+        })
+    }
+
+    /// Values in one input window: `lookback × features`.
+    #[must_use]
+    pub fn input_len(&self) -> usize {
+        self.lookback * self.features
+    }
+
+    /// Values in one forecast: `horizon × targets`.
+    #[must_use]
+    pub fn output_len(&self) -> usize {
+        self.horizon * self.targets
+    }
+}
+
+/// One LSTM layer with its four gates fused into two linear maps.
+#[derive(Module, Debug)]
+pub struct LstmLayer {
+    /// Input to gates, `[input, 4 × hidden]`, with the bias.
+    input: Linear,
+    /// Hidden state to gates, `[hidden, 4 × hidden]`, no bias.
+    recurrent: Linear,
+    /// Hidden units.
+    hidden: usize,
+}
+
+impl LstmLayer {
+    fn new(input: usize, hidden: usize, device: &Device) -> Self {
+        Self {
+            input: LinearConfig::new(input, 4 * hidden).init(device),
+            recurrent: LinearConfig::new(hidden, 4 * hidden)
+                .with_bias(false)
+                .init(device),
+            hidden,
+        }
+    }
+
+    /// Runs the layer over `x` of shape `[batch, seq, input]`.
+    ///
+    /// Returns the hidden state of every step, `[batch, seq, hidden]`, when
+    /// `all_steps` is set, otherwise only the last one, `[batch, 1, hidden]`.
+    fn forward(&self, x: Tensor<3>, all_steps: bool) -> Tensor<3> {
+        let [batch, seq, _] = x.dims();
+        let device = x.device();
+        let gates_in = self.input.forward(x);
+        let mut h = Tensor::<2>::zeros([batch, self.hidden], &device);
+        let mut c = Tensor::<2>::zeros([batch, self.hidden], &device);
+        let mut outputs = Vec::with_capacity(if all_steps { seq } else { 0 });
+
+        for t in 0..seq {
+            let step = gates_in
+                .clone()
+                .narrow(1, t, 1)
+                .reshape([batch, 4 * self.hidden]);
+            let gates = step + self.recurrent.forward(h);
+            let mut parts = gates.chunk(4, 1).into_iter();
+            // `chunk` of a dimension of 4 × hidden into 4 always yields 4 parts.
+            let (Some(i), Some(f), Some(g), Some(o)) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                unreachable!("four gate chunks")
+            };
+            c = sigmoid(f) * c + sigmoid(i) * g.tanh();
+            h = sigmoid(o) * c.clone().tanh();
+            if all_steps {
+                outputs.push(h.clone());
+            }
+        }
+
+        if all_steps {
+            Tensor::stack(outputs, 1)
+        } else {
+            h.reshape([batch, 1, self.hidden])
+        }
+    }
+}
+
+/// The forecaster network: stacked LSTM layers and a linear head.
+#[derive(Module, Debug)]
+pub struct Forecaster {
+    layers: Vec<LstmLayer>,
+    head: Linear,
+    horizon: usize,
+    targets: usize,
+}
+
+impl Forecaster {
+    /// Forecasts from windows `x` of shape `[batch, lookback, features]`.
+    ///
+    /// Returns `[batch, horizon, targets]` in normalised units.
+    #[must_use]
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let [batch, lookback, _] = x.dims();
+        let last = x
+            .clone()
+            .narrow(1, lookback - 1, 1)
+            .narrow(2, 0, self.targets);
+
+        let mut h = x;
+        let depth = self.layers.len();
+        for (index, layer) in self.layers.iter().enumerate() {
+            h = layer.forward(h, index + 1 < depth);
+        }
+
+        let hidden = h.dims()[2];
+        let delta = self
+            .head
+            .forward(h.reshape([batch, hidden]))
+            .reshape([batch, self.horizon, self.targets]);
+        delta + last
+    }
+
+    /// Forecasts a batch of flat windows (`[count, lookback, features]`,
+    /// row-major) and reads the result back as `[count, horizon, targets]`.
+    pub async fn predict(
+        &self,
+        config: &ForecasterConfig,
+        inputs: &[f32],
+        device: &Device,
+    ) -> Result<Vec<f32>, ModelError> {
+        let per_window = config.input_len();
+        if per_window == 0 || inputs.len() % per_window != 0 {
+            return Err(ModelError::Shape {
+                what: "whole windows of look-back × features",
+                expected: per_window,
+                got: inputs.len(),
+            });
+        }
+        let count = inputs.len() / per_window;
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let x = windows_tensor(inputs, count, config.lookback, config.features, device);
+        let data = self
+            .forward(x)
+            .into_data_async()
+            .await
+            .map_err(|err| ModelError::Backend(format!("{err:?}")))?;
+        data.try_into_vec::<f32>()
+            .map_err(|err| ModelError::Backend(format!("{err:?}")))
+    }
+}
+
+impl Forecaster {
+    /// Copies the weights to `device`, reading them back asynchronously.
+    ///
+    /// Moving a module between backends with burn's synchronous calls cannot
+    /// work on WebGPU in the browser, where reads must be awaited; this is the
+    /// path used to save a model trained on the GPU and to run a saved model
+    /// there.
+    pub async fn copy_to(&self, device: &Device) -> Result<Self, ModelError> {
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            layers.push(LstmLayer {
+                input: copy_linear(&layer.input, device).await?,
+                recurrent: copy_linear(&layer.recurrent, device).await?,
+                hidden: layer.hidden,
+            });
+        }
+        Ok(Self {
+            layers,
+            head: copy_linear(&self.head, device).await?,
+            horizon: self.horizon,
+            targets: self.targets,
+        })
+    }
+}
+
+async fn copy_linear(linear: &Linear, device: &Device) -> Result<Linear, ModelError> {
+    let weight = copy_tensor(linear.weight.val(), device).await?;
+    let bias = match &linear.bias {
+        Some(bias) => Some(Param::from_tensor(copy_tensor(bias.val(), device).await?)),
+        None => None,
+    };
+    Ok(Linear {
+        weight: Param::from_tensor(weight),
+        bias,
+    })
+}
+
+async fn copy_tensor<const D: usize>(
+    tensor: Tensor<D>,
+    device: &Device,
+) -> Result<Tensor<D>, ModelError> {
+    let data = tensor
+        .into_data_async()
+        .await
+        .map_err(|err| ModelError::Backend(format!("{err:?}")))?;
+    Ok(Tensor::from_data(data, device))
+}
+
+/// Builds a `[count, lookback, features]` tensor from flat row-major values.
+///
+/// The caller checks that `values.len() == count × lookback × features`.
+#[must_use]
+pub fn windows_tensor(
+    values: &[f32],
+    count: usize,
+    lookback: usize,
+    features: usize,
+    device: &Device,
+) -> Tensor<3> {
+    Tensor::from_data(
+        TensorData::new(values.to_vec(), [count, lookback, features]),
+        device,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> ForecasterConfig {
+        ForecasterConfig {
+            features: 3,
+            lookback: 5,
+            hidden: 8,
+            layers: 2,
+            horizon: 4,
+            targets: 2,
+        }
+    }
+
+    #[test]
+    fn forward_has_the_documented_shape() {
+        let device = Device::flex();
+        let model = config().init(&device).unwrap();
+        let x = Tensor::<3>::ones([6, 5, 3], &device);
+        assert_eq!(model.forward(x).dims(), [6, 4, 2]);
+    }
+
+    #[test]
+    fn predict_checks_the_input_length() {
+        let device = Device::flex();
+        let cfg = config();
+        let model = cfg.init(&device).unwrap();
+        let err = burn_block_on(model.predict(&cfg, &[0.0; 14], &device)).unwrap_err();
+        assert!(err.to_string().contains("expected 15"), "{err}");
+        let out = burn_block_on(model.predict(&cfg, &[0.5; 30], &device)).unwrap();
+        assert_eq!(out.len(), 2 * 4 * 2);
+        assert!(out.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn bad_configs_are_refused() {
+        let device = Device::flex();
+        for broken in [
+            ForecasterConfig { hidden: 0, ..config() },
+            ForecasterConfig { layers: 0, ..config() },
+            ForecasterConfig { targets: 4, ..config() },
+            ForecasterConfig { lookback: 0, ..config() },
+        ] {
+            assert!(broken.init(&device).is_err(), "{broken:?}");
+        }
+    }
+
+    /// Runs a future that never waits on anything outside this thread.
+    fn burn_block_on<F: std::future::Future>(future: F) -> F::Output {
+        crate::train::block_on(future)
+    }
+}

@@ -1,0 +1,152 @@
+//! Small helpers over `web_sys` and `js_sys`: finding elements, making
+//! them, reading files, yielding to the event loop.
+
+use js_sys::{Function, Promise, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Document, Element, Event, File, MessageChannel, Response, Window};
+
+use super::WebError;
+
+/// The page's window.
+pub fn window() -> Result<Window, WebError> {
+    web_sys::window().ok_or(WebError::Js {
+        what: "finding the window",
+        message: "there is no window here".to_owned(),
+    })
+}
+
+/// The page's document.
+pub fn document() -> Result<Document, WebError> {
+    window()?.document().ok_or(WebError::Js {
+        what: "finding the document",
+        message: "the window has no document".to_owned(),
+    })
+}
+
+/// The element with id `id`, as the element type `T`.
+pub fn by_id<T: JsCast>(document: &Document, id: &'static str) -> Result<T, WebError> {
+    document
+        .get_element_by_id(id)
+        .and_then(|element| element.dyn_into::<T>().ok())
+        .ok_or(WebError::MissingElement(id))
+}
+
+/// A new `<tag>` holding `text`.
+pub fn element_with_text(document: &Document, tag: &str, text: &str) -> Result<Element, WebError> {
+    let element = document
+        .create_element(tag)
+        .map_err(|err| WebError::js("creating an element", &err))?;
+    element.set_text_content(Some(text));
+    Ok(element)
+}
+
+/// Appends `child` to `parent`.
+pub fn append(parent: &Element, child: &Element) -> Result<(), WebError> {
+    parent
+        .append_child(child)
+        .map(|_| ())
+        .map_err(|err| WebError::js("adding an element", &err))
+}
+
+/// Removes every child of `element`.
+pub fn clear(element: &Element) {
+    element.set_text_content(None);
+}
+
+/// The text of a JavaScript exception: its `message` if it is an `Error`.
+#[must_use]
+pub fn describe_js_error(error: &JsValue) -> String {
+    if let Some(error) = error.dyn_ref::<js_sys::Error>() {
+        return String::from(error.message());
+    }
+    error.as_string().unwrap_or_else(|| format!("{error:?}"))
+}
+
+/// Reads a picked or dropped file into memory.
+pub async fn read_file(file: &File) -> Result<Vec<u8>, WebError> {
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|err| WebError::js("reading the file", &err))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// Fetches `url` (relative to the page) and returns its body.
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, WebError> {
+    let response = JsFuture::from(window()?.fetch_with_str(url))
+        .await
+        .map_err(|err| WebError::js("fetching the demo data", &err))?;
+    let response: Response = response
+        .dyn_into()
+        .map_err(|err| WebError::js("fetching the demo data", &err))?;
+    if !response.ok() {
+        return Err(WebError::Js {
+            what: "fetching the demo data",
+            message: format!("{url} answered HTTP {}", response.status()),
+        });
+    }
+    let body = response
+        .array_buffer()
+        .map_err(|err| WebError::js("fetching the demo data", &err))?;
+    let buffer = JsFuture::from(body)
+        .await
+        .map_err(|err| WebError::js("fetching the demo data", &err))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// Lets the event loop run pending tasks (messages, clicks) before going on.
+///
+/// A message posted to a fresh `MessageChannel` comes back as a new task,
+/// after the tasks already queued. Unlike `setTimeout(0)` it is not clamped
+/// to 4 ms when called again and again, which matters once per batch.
+pub async fn yield_now() {
+    let promise = Promise::new(&mut |resolve: Function, _reject: Function| {
+        match MessageChannel::new() {
+            Ok(channel) => {
+                channel.port1().set_onmessage(Some(&resolve));
+                if channel.port2().post_message(&JsValue::UNDEFINED).is_err() {
+                    // Resolving at once still lets queued microtasks run.
+                    let _ = resolve.call0(&JsValue::UNDEFINED);
+                }
+            }
+            Err(_) => {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }
+        }
+    });
+    // The promise only ever resolves.
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Waits about `millis` milliseconds (in a window or a worker).
+pub async fn sleep(millis: i32) {
+    let promise = Promise::new(&mut |resolve: Function, _reject: Function| {
+        let global = js_sys::global();
+        let set_timeout = Reflect::get(&global, &JsValue::from_str("setTimeout"))
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok());
+        let scheduled = set_timeout
+            .is_some_and(|f| f.call2(&global, &resolve, &JsValue::from(millis)).is_ok());
+        if !scheduled {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Adds `handler` for `event` on `target` for the life of the page.
+///
+/// The closure is leaked on purpose: the page's elements live as long as the
+/// module, so there is never a moment to drop it.
+pub fn listen(
+    target: &web_sys::EventTarget,
+    event: &str,
+    handler: impl FnMut(Event) + 'static,
+) -> Result<(), WebError> {
+    let closure = Closure::<dyn FnMut(Event)>::new(handler);
+    target
+        .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())
+        .map_err(|err| WebError::js("adding an event handler", &err))?;
+    closure.forget();
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! The page's elements, found once by id, and the parts of the page that
+//! are plain form handling: the demo selector, the setup form, the busy
+//! state and the download link.
+
+use wasm_bindgen::JsCast;
+use web_sys::{
+    Document, Element, HtmlAnchorElement, HtmlButtonElement, HtmlCanvasElement, HtmlElement,
+    HtmlFormElement, HtmlInputElement, HtmlOptionElement, HtmlProgressElement, HtmlSelectElement,
+};
+
+use crate::chart::ForecastView;
+use crate::ingest::Dataset;
+use crate::pipeline::Setup;
+
+use super::WebError;
+use super::dom::{self, by_id};
+use super::messages::BackendChoice;
+
+/// A built-in dataset.
+#[derive(Debug)]
+pub struct Demo {
+    /// The `value` of its `<option>` and of its credit's `data-demo`.
+    pub key: &'static str,
+    /// Where it is, relative to the page.
+    pub url: &'static str,
+    /// Its file name, shown as the dataset's name.
+    pub file_name: &'static str,
+}
+
+/// Limits of the numbers in the setup form: (least, most).
+const LOOKBACK_RANGE: (usize, usize) = (1, 2_000);
+const HORIZON_RANGE: (usize, usize) = (1, 1_000);
+const EPOCHS_RANGE: (usize, usize) = (1, 1_000);
+const HIDDEN_RANGE: (usize, usize) = (1, 512);
+
+/// Rows shown by the target list before it scrolls.
+const TARGET_LIST_ROWS: u32 = 6;
+
+/// The page's elements.
+#[derive(Clone)]
+pub struct Elements {
+    pub document: Document,
+    pub error: HtmlElement,
+    pub status: HtmlElement,
+    pub demo_select: HtmlSelectElement,
+    pub dataset_input: HtmlInputElement,
+    pub drop_zone: HtmlElement,
+    pub attribution: HtmlElement,
+    pub report: Element,
+    pub setup_form: HtmlFormElement,
+    pub targets: HtmlSelectElement,
+    pub lookback: HtmlInputElement,
+    pub horizon: HtmlInputElement,
+    pub epochs: HtmlInputElement,
+    pub hidden: HtmlInputElement,
+    pub backend_select: HtmlSelectElement,
+    pub train: HtmlButtonElement,
+    pub stop: HtmlButtonElement,
+    pub backend_label: HtmlElement,
+    pub check_backends: HtmlButtonElement,
+    pub backend_check: HtmlElement,
+    pub progress: HtmlProgressElement,
+    pub progress_text: HtmlElement,
+    pub loss_chart: HtmlCanvasElement,
+    pub view_select: HtmlSelectElement,
+    pub view_field: HtmlElement,
+    pub forecast_chart: HtmlCanvasElement,
+    pub metrics: Element,
+    pub download: HtmlAnchorElement,
+    pub model_input: HtmlInputElement,
+}
+
+impl Elements {
+    /// The id of the error box (also used by the panic hook).
+    pub const ERROR_ID: &'static str = "error-message";
+
+    /// The built-in datasets; the first is loaded when the page opens.
+    pub const DEMOS: [Demo; 2] = [
+        Demo {
+            key: "ett",
+            url: "data/ett/ETTh2.csv",
+            file_name: "ETTh2.csv",
+        },
+        Demo {
+            key: "nab",
+            url: "data/nab/machine_temperature_system_failure.csv",
+            file_name: "machine_temperature_system_failure.csv",
+        },
+    ];
+
+    /// Finds every element, or says which one `index.html` lacks.
+    pub fn find(document: &Document) -> Result<Self, WebError> {
+        Ok(Self {
+            document: document.clone(),
+            error: by_id(document, Self::ERROR_ID)?,
+            status: by_id(document, "status")?,
+            demo_select: by_id(document, "demo-select")?,
+            dataset_input: by_id(document, "dataset-input")?,
+            drop_zone: by_id(document, "drop-zone")?,
+            attribution: by_id(document, "attribution")?,
+            report: by_id(document, "data-report")?,
+            setup_form: by_id(document, "setup-form")?,
+            targets: by_id(document, "target-select")?,
+            lookback: by_id(document, "lookback-input")?,
+            horizon: by_id(document, "horizon-input")?,
+            epochs: by_id(document, "epochs-input")?,
+            hidden: by_id(document, "hidden-input")?,
+            backend_select: by_id(document, "backend-select")?,
+            train: by_id(document, "train-button")?,
+            stop: by_id(document, "stop-button")?,
+            backend_label: by_id(document, "backend-label")?,
+            check_backends: by_id(document, "check-backends-button")?,
+            backend_check: by_id(document, "backend-check")?,
+            progress: by_id(document, "progress")?,
+            progress_text: by_id(document, "progress-text")?,
+            loss_chart: by_id(document, "loss-chart")?,
+            view_select: by_id(document, "view-select")?,
+            view_field: by_id(document, "view-field")?,
+            forecast_chart: by_id(document, "forecast-chart")?,
+            metrics: by_id(document, "metrics-table")?,
+            download: by_id(document, "model-download")?,
+            model_input: by_id(document, "model-input")?,
+        })
+    }
+
+    /// The demo chosen in the selector, if a demo is chosen.
+    pub fn selected_demo(&self) -> Option<&'static Demo> {
+        let key = self.demo_select.value();
+        Self::DEMOS.iter().find(|demo| demo.key == key)
+    }
+
+    /// Points the selector at what is loaded (a demo, or the user's file
+    /// called `name`) and shows the matching data credit.
+    pub fn show_source(&self, source: Option<(Option<&'static Demo>, &str)>) {
+        let key = match source {
+            Some((Some(demo), _)) => demo.key,
+            Some((None, name)) => {
+                let option = self
+                    .document
+                    .query_selector("#demo-select option[value=file]")
+                    .ok()
+                    .flatten();
+                if let Some(option) = option {
+                    option.set_text_content(Some(&format!("Your file: {name}")));
+                }
+                "file"
+            }
+            None => "",
+        };
+        self.demo_select.set_value(key);
+
+        let credits = self.attribution.children();
+        for index in 0..credits.length() {
+            if let Some(credit) = credits.item(index) {
+                let shown = credit.get_attribute("data-demo").as_deref() == Some(key);
+                if let Some(credit) = credit.dyn_ref::<HtmlElement>() {
+                    credit.set_hidden(!shown);
+                }
+            }
+        }
+    }
+
+    /// Disables what must not change while the worker runs a job; the Stop
+    /// button only while it trains.
+    pub fn set_busy(&self, busy: bool, training: bool) {
+        self.demo_select.set_disabled(busy);
+        self.dataset_input.set_disabled(busy);
+        self.model_input.set_disabled(busy);
+        self.train.set_disabled(busy);
+        self.stop.set_disabled(!training);
+        self.setup_form.set_attribute("aria-busy", if busy { "true" } else { "false" }).ok();
+    }
+
+    /// Fills the setup form with `setup`'s values and `dataset`'s channels.
+    pub fn fill_setup(&self, dataset: &Dataset, setup: &Setup) {
+        dom::clear(&self.targets);
+        for channel in &dataset.channels {
+            let selected = setup.targets.contains(&channel.name);
+            if let Ok(option) = HtmlOptionElement::new_with_text_and_value_and_default_selected_and_selected(
+                &channel.name,
+                &channel.name,
+                selected,
+                selected,
+            ) {
+                let _ = self.targets.append_child(&option);
+            }
+        }
+        let rows = (dataset.channels.len() as u32).clamp(2, TARGET_LIST_ROWS);
+        self.targets.set_size(rows);
+        self.lookback.set_value(&setup.lookback.to_string());
+        self.horizon.set_value(&setup.horizon.to_string());
+        self.epochs.set_value(&setup.training.epochs.to_string());
+        self.hidden.set_value(&setup.hidden.to_string());
+    }
+
+    /// Reads the setup form: [`Setup::suggest`] with the user's changes.
+    pub fn read_setup(&self, dataset: &Dataset) -> Result<Setup, WebError> {
+        let mut setup = Setup::suggest(dataset);
+        let options = self.targets.selected_options();
+        let targets: Vec<String> = (0..options.length())
+            .filter_map(|index| options.item(index))
+            .filter_map(|option| option.dyn_into::<HtmlOptionElement>().ok())
+            .map(|option| option.value())
+            .collect();
+        if targets.is_empty() {
+            return Err(WebError::Input("choose at least one target channel".to_owned()));
+        }
+        // Wide files feed only the targets by default; otherwise every
+        // other channel is an input too.
+        let wide = setup.extra_inputs.is_empty() && dataset.channels.len() > 1;
+        setup.extra_inputs = if wide {
+            Vec::new()
+        } else {
+            dataset
+                .channels
+                .iter()
+                .map(|channel| channel.name.clone())
+                .filter(|name| !targets.contains(name))
+                .collect()
+        };
+        setup.targets = targets;
+        setup.lookback = read_count(&self.lookback, "Look-back", LOOKBACK_RANGE)?;
+        setup.horizon = read_count(&self.horizon, "Horizon", HORIZON_RANGE)?;
+        setup.training.epochs = read_count(&self.epochs, "Epochs", EPOCHS_RANGE)?;
+        setup.hidden = read_count(&self.hidden, "Hidden units", HIDDEN_RANGE)?;
+        Ok(setup)
+    }
+
+    /// The backend chosen in the form.
+    pub fn backend_choice(&self) -> BackendChoice {
+        BackendChoice::from_form_value(&self.backend_select.value())
+    }
+
+    /// Lists the forecast views in the view selector, shown only when
+    /// there is more than one.
+    pub fn fill_views(&self, views: &[ForecastView]) {
+        dom::clear(&self.view_select);
+        for (index, view) in views.iter().enumerate() {
+            let value = index.to_string();
+            if let Ok(option) = HtmlOptionElement::new_with_text_and_value(&view.channel, &value) {
+                let _ = self.view_select.append_child(&option);
+            }
+        }
+        self.view_field.set_hidden(views.len() < 2);
+    }
+
+    /// Points the download link at `url`, saved as `file_name`.
+    pub fn show_download(&self, url: &str, file_name: &str) {
+        self.download.set_href(url);
+        self.download.set_download(file_name);
+        self.download.set_text_content(Some(&format!("Download the model ({file_name})")));
+        self.download.set_hidden(false);
+    }
+}
+
+/// Reads a whole number between `range.0` and `range.1` from `input`.
+fn read_count(
+    input: &HtmlInputElement,
+    label: &str,
+    range: (usize, usize),
+) -> Result<usize, WebError> {
+    let text = input.value();
+    match text.trim().parse::<usize>() {
+        Ok(value) if (range.0..=range.1).contains(&value) => Ok(value),
+        _ => Err(WebError::Input(format!(
+            "{label} must be a whole number from {} to {} (it is `{text}`)",
+            range.0, range.1
+        ))),
+    }
+}

@@ -1,0 +1,217 @@
+//! The messages between the page and the training worker.
+//!
+//! Both sides are this crate, so the messages are Rust enums, turned into
+//! JavaScript objects with `serde-wasm-bindgen` and posted with
+//! `postMessage`. Each has a `type` field (`train`, `progress`, …); byte
+//! arrays (a CSV file, a model file) become `Uint8Array`s, whose buffers are
+//! transferred rather than copied.
+//!
+//! The worker is sent the raw bytes of the data file and parses them again:
+//! ingest is fast, and a `Dataset` would be larger to send than its file.
+
+use js_sys::{Array, Reflect, Uint8Array};
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::artifact::ModelMeta;
+use crate::pipeline::{Evaluation, Setup};
+use crate::train::Progress;
+
+use super::WebError;
+
+/// Which compute backend the user asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendChoice {
+    /// WebGPU when the browser has an adapter, the CPU otherwise.
+    #[default]
+    Auto,
+    /// WebGPU or an error.
+    Webgpu,
+    /// The CPU (burn's flex backend).
+    Cpu,
+}
+
+impl BackendChoice {
+    /// Reads the value of the backend `<select>` (`auto`, `webgpu`, `cpu`).
+    #[must_use]
+    pub fn from_form_value(value: &str) -> Self {
+        match value {
+            "webgpu" => Self::Webgpu,
+            "cpu" => Self::Cpu,
+            _ => Self::Auto,
+        }
+    }
+}
+
+/// The backend that actually runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendKind {
+    /// burn's wgpu backend on the browser's WebGPU.
+    Webgpu,
+    /// burn's flex backend on the CPU.
+    Cpu,
+}
+
+impl BackendKind {
+    /// The name recorded in the model file.
+    #[must_use]
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Webgpu => "webgpu",
+            Self::Cpu => "cpu",
+        }
+    }
+}
+
+/// Which backend runs a job, said for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendInfo {
+    /// Which backend.
+    pub kind: BackendKind,
+    /// `WebGPU (vendor / architecture)` or `CPU (flex)`.
+    pub label: String,
+    /// Why the CPU runs, when it does (`no WebGPU adapter`, `chosen in the
+    /// settings`).
+    pub reason: Option<String>,
+}
+
+impl BackendInfo {
+    /// The label with its reason, as the page shows it.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match &self.reason {
+            Some(reason) => format!("{}: {reason}", self.label),
+            None => self.label.clone(),
+        }
+    }
+}
+
+/// Train a model on a data file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainRequest {
+    /// The data file's name.
+    pub name: String,
+    /// The data file.
+    pub bytes: ByteBuf,
+    /// Largest data file accepted, in bytes.
+    pub max_bytes: usize,
+    /// What to train.
+    pub setup: Setup,
+    /// Where to train it.
+    pub backend: BackendChoice,
+}
+
+/// Load a model file and score it on a data file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadModelRequest {
+    /// The model file.
+    pub model: ByteBuf,
+    /// The data file's name.
+    pub name: String,
+    /// The data file.
+    pub bytes: ByteBuf,
+    /// Largest data file accepted, in bytes.
+    pub max_bytes: usize,
+    /// Where to run the model.
+    pub backend: BackendChoice,
+}
+
+/// Page → worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToWorker {
+    /// Find out which backend `backend` gives (starts WebGPU if it can).
+    Probe {
+        /// The choice to resolve.
+        backend: BackendChoice,
+    },
+    /// Train a model; answered by `progress` messages, then `trained`.
+    Train(TrainRequest),
+    /// Stop training after the current batch, keeping the best weights.
+    Stop,
+    /// Score a model file on a dataset; answered by `evaluated`.
+    LoadModel(LoadModelRequest),
+}
+
+/// A finished training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trained {
+    /// Scores and chart data on the test part.
+    pub evaluation: Evaluation,
+    /// The model's metadata, its loss history included.
+    pub meta: ModelMeta,
+    /// The model file.
+    pub model: ByteBuf,
+    /// The backend that trained it.
+    pub backend: BackendInfo,
+}
+
+/// A loaded model scored on the current dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluated {
+    /// Scores and chart data on the test part.
+    pub evaluation: Evaluation,
+    /// The model's metadata.
+    pub meta: ModelMeta,
+    /// The backend that ran it.
+    pub backend: BackendInfo,
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromWorker {
+    /// The worker has started and takes messages.
+    Ready,
+    /// The backend a probe or a job resolved to.
+    Backend(BackendInfo),
+    /// Training made progress.
+    Progress {
+        /// A batch or an epoch.
+        progress: Progress,
+    },
+    /// Training finished (all epochs, early stop, or Stop).
+    Trained(Box<Trained>),
+    /// A model file was scored.
+    Evaluated(Box<Evaluated>),
+    /// A job failed; `internal` is set when the worker panicked and is gone.
+    Failed {
+        /// What went wrong, for the user.
+        message: String,
+        /// Whether it was a bug (a panic) rather than bad input.
+        internal: bool,
+    },
+}
+
+impl FromWorker {
+    /// A failure from an error.
+    #[must_use]
+    pub fn failed(error: &WebError) -> Self {
+        Self::Failed {
+            message: error.to_string(),
+            internal: false,
+        }
+    }
+}
+
+/// Encodes a message as a JavaScript object, with the buffers of its byte
+/// arrays listed for transfer.
+pub fn encode<T: Serialize>(message: &T) -> Result<(JsValue, Array), WebError> {
+    let value = message.serialize(&serde_wasm_bindgen::Serializer::new())?;
+    let transfer = Array::new();
+    for key in ["bytes", "model"] {
+        let field = Reflect::get(&value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+        if let Some(array) = field.dyn_ref::<Uint8Array>() {
+            transfer.push(&array.buffer());
+        }
+    }
+    Ok((value, transfer))
+}
+
+/// Decodes a message posted by the other side.
+pub fn decode<T: for<'de> Deserialize<'de>>(value: JsValue) -> Result<T, WebError> {
+    Ok(serde_wasm_bindgen::from_value(value)?)
+}

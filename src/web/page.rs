@@ -1,0 +1,668 @@
+//! The page app: owns the loaded dataset, the last result and the training
+//! worker, and wires the form, the file inputs and the worker's messages to
+//! them.
+//!
+//! A new file is parsed into a temporary first; only when that succeeds does
+//! it replace the dataset, so a bad file leaves the dataset, the model and
+//! the charts as they were and only fills the error box.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Uint8Array};
+use wasm_bindgen::prelude::*;
+use web_sys::{
+    Blob, BlobPropertyBag, DragEvent, Event, File, HtmlInputElement, MessageEvent, Url,
+    UrlSearchParams, Worker, WorkerOptions, WorkerType,
+};
+
+use crate::artifact::ModelMeta;
+use crate::chart::{ForecastView, LossView};
+use crate::ingest::{self, IngestError, IngestOptions, Ingested};
+use crate::pipeline::{Evaluation, Setup};
+use crate::train::{Progress, StopReason};
+
+use super::elements::{Demo, Elements};
+use super::messages::{
+    self, Evaluated, FromWorker, LoadModelRequest, ToWorker, TrainRequest, Trained,
+};
+use super::{WebError, backend, dom, view};
+
+/// Largest data or model file the page reads, unless `?max_mb=` says
+/// otherwise (the end-to-end tests lower it).
+const DEFAULT_MAX_BYTES: usize = 200 * 1024 * 1024;
+
+/// The dataset on show, with the file it came from.
+struct Loaded {
+    bytes: Vec<u8>,
+    ingested: Ingested,
+    demo: Option<&'static Demo>,
+}
+
+/// The last trained or loaded model and how it scored.
+struct Results {
+    evaluation: Evaluation,
+    meta: ModelMeta,
+    view: usize,
+}
+
+/// What the worker is doing for the page.
+enum Job {
+    Idle,
+    Training,
+    /// Loading a model file; its bytes become the current model on success.
+    LoadingModel(Vec<u8>),
+}
+
+/// The worker and the handlers that must live as long as it.
+struct WorkerHandle {
+    worker: Worker,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(Event)>,
+}
+
+struct App {
+    el: Elements,
+    worker: Option<WorkerHandle>,
+    worker_ready: bool,
+    max_bytes: usize,
+    dataset: Option<Loaded>,
+    job: Job,
+    losses: LossView,
+    results: Option<Results>,
+    model: Option<Vec<u8>>,
+    model_url: Option<String>,
+}
+
+type Shared = Rc<RefCell<App>>;
+
+/// Shows `message` in the error box without touching the app's state (for
+/// the panic hook, which may run while that state is borrowed).
+pub(super) fn show_internal_error(message: &str) {
+    let element = dom::document()
+        .ok()
+        .and_then(|document| document.get_element_by_id(Elements::ERROR_ID));
+    if let Some(element) = element {
+        element.set_text_content(Some(message));
+        let _ = element.remove_attribute("hidden");
+    }
+}
+
+/// Starts the page app.
+pub(super) fn run() {
+    if let Err(err) = start() {
+        log::error!("twinlab could not start: {err}");
+        show_internal_error(&format!("twinlab could not start: {err}"));
+    }
+}
+
+fn start() -> Result<(), WebError> {
+    let document = dom::document()?;
+    let el = Elements::find(&document)?;
+    let app = Rc::new(RefCell::new(App {
+        el,
+        worker: None,
+        worker_ready: false,
+        max_bytes: max_bytes_from_query(),
+        dataset: None,
+        job: Job::Idle,
+        losses: LossView::default(),
+        results: None,
+        model: None,
+        model_url: None,
+    }));
+
+    {
+        let app = app.borrow();
+        app.draw_charts();
+        app.set_busy(false);
+    }
+    spawn_worker(&app)?;
+    install_handlers(&app)?;
+    let demo = app.borrow().el.selected_demo().unwrap_or(&Elements::DEMOS[0]);
+    wasm_bindgen_futures::spawn_local(load_demo(Rc::clone(&app), demo));
+    Ok(())
+}
+
+fn max_bytes_from_query() -> usize {
+    let query = dom::window()
+        .ok()
+        .and_then(|window| window.location().search().ok())
+        .and_then(|search| UrlSearchParams::new_with_str(&search).ok())
+        .and_then(|params| params.get("max_mb"))
+        .and_then(|text| text.parse::<f64>().ok())
+        .filter(|mb| mb.is_finite() && *mb > 0.0);
+    query.map_or(DEFAULT_MAX_BYTES, |mb| (mb * 1024.0 * 1024.0) as usize)
+}
+
+fn spawn_worker(app: &Shared) -> Result<(), WebError> {
+    let options = WorkerOptions::new();
+    options.set_type(WorkerType::Module);
+    // Relative to the page, so the app works under any sub-path.
+    let worker = Worker::new_with_options("./worker.js", &options)
+        .map_err(|err| WebError::js("starting the training worker", &err))?;
+
+    let weak = Rc::downgrade(app);
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if let Some(app) = weak.upgrade() {
+            on_worker_message(&app, event.data());
+        }
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+
+    let weak = Rc::downgrade(app);
+    let on_error = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+        let detail = event
+            .dyn_ref::<web_sys::ErrorEvent>()
+            .map(web_sys::ErrorEvent::message)
+            .unwrap_or_default();
+        if let Some(app) = weak.upgrade() {
+            let mut app = app.borrow_mut();
+            app.job = Job::Idle;
+            app.set_busy(false);
+            app.show_error(&format!("the training worker failed: {detail}"));
+        }
+    });
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+
+    let mut app = app.borrow_mut();
+    if let Some(old) = app.worker.take() {
+        old.worker.terminate();
+    }
+    app.worker = Some(WorkerHandle {
+        worker,
+        _on_message: on_message,
+        _on_error: on_error,
+    });
+    app.worker_ready = false;
+    Ok(())
+}
+
+fn install_handlers(app: &Shared) -> Result<(), WebError> {
+    let el = app.borrow().el.clone();
+
+    let shared = Rc::clone(app);
+    dom::listen(&el.demo_select, "change", move |_| {
+        let demo = shared.borrow().el.selected_demo();
+        if let Some(demo) = demo {
+            wasm_bindgen_futures::spawn_local(load_demo(Rc::clone(&shared), demo));
+        }
+    })?;
+
+    let shared = Rc::clone(app);
+    dom::listen(&el.dataset_input, "change", move |event| {
+        if let Some(file) = first_file(&event) {
+            wasm_bindgen_futures::spawn_local(load_file(Rc::clone(&shared), file));
+        }
+    })?;
+
+    let zone = el.drop_zone.clone();
+    dom::listen(&el.drop_zone, "dragover", move |event| {
+        event.prevent_default();
+        let _ = zone.class_list().add_1("dragging");
+    })?;
+    let zone = el.drop_zone.clone();
+    dom::listen(&el.drop_zone, "dragleave", move |_| {
+        let _ = zone.class_list().remove_1("dragging");
+    })?;
+    let shared = Rc::clone(app);
+    let zone = el.drop_zone.clone();
+    dom::listen(&el.drop_zone, "drop", move |event| {
+        event.prevent_default();
+        let _ = zone.class_list().remove_1("dragging");
+        let file = event
+            .dyn_ref::<DragEvent>()
+            .and_then(DragEvent::data_transfer)
+            .and_then(|transfer| transfer.files())
+            .and_then(|files| files.get(0));
+        let busy = !matches!(shared.borrow().job, Job::Idle);
+        if let (Some(file), false) = (file, busy) {
+            wasm_bindgen_futures::spawn_local(load_file(Rc::clone(&shared), file));
+        }
+    })?;
+
+    let shared = Rc::clone(app);
+    dom::listen(&el.setup_form, "submit", move |event| {
+        event.prevent_default();
+        start_training(&shared);
+    })?;
+
+    let shared = Rc::clone(app);
+    dom::listen(&el.stop, "click", move |_| {
+        let app = shared.borrow();
+        if matches!(app.job, Job::Training) {
+            app.post(&ToWorker::Stop);
+            app.el.stop.set_disabled(true);
+            app.set_status("Stopping after this batch…");
+        }
+    })?;
+
+    let shared = Rc::clone(app);
+    dom::listen(&el.check_backends, "click", move |_| {
+        wasm_bindgen_futures::spawn_local(check_backends(Rc::clone(&shared)));
+    })?;
+
+    let shared = Rc::clone(app);
+    dom::listen(&el.view_select, "change", move |_| {
+        let mut app = shared.borrow_mut();
+        let index = app.el.view_select.selected_index().max(0) as usize;
+        if let Some(results) = app.results.as_mut() {
+            results.view = index;
+        }
+        app.draw_charts();
+    })?;
+
+    let shared = Rc::clone(app);
+    dom::listen(&el.model_input, "change", move |event| {
+        if let Some(file) = first_file(&event) {
+            wasm_bindgen_futures::spawn_local(load_model_file(Rc::clone(&shared), file));
+        }
+    })?;
+
+    let shared = Rc::clone(app);
+    dom::listen(&dom::window()?, "resize", move |_| shared.borrow().draw_charts())?;
+    Ok(())
+}
+
+/// The first file of a file input's `change` event; the input is cleared so
+/// that picking the same file again fires again.
+fn first_file(event: &Event) -> Option<File> {
+    let input = event.target()?.dyn_into::<HtmlInputElement>().ok()?;
+    let file = input.files()?.get(0);
+    input.set_value("");
+    file
+}
+
+async fn load_demo(app: Shared, demo: &'static Demo) {
+    app.borrow().set_status(&format!("Loading the demo data {}…", demo.file_name));
+    match dom::fetch_bytes(demo.url).await {
+        Ok(bytes) => accept_file(&app, demo.file_name.to_owned(), bytes, Some(demo)),
+        Err(err) => app.borrow().reject(&err),
+    }
+}
+
+async fn load_file(app: Shared, file: File) {
+    let name = file.name();
+    let max_bytes = app.borrow().max_bytes;
+    // Checked before reading, so a huge file is never pulled into memory.
+    let size = file.size() as usize;
+    if size > max_bytes {
+        let source = IngestError::TooLarge {
+            size,
+            limit: max_bytes,
+        };
+        app.borrow().reject(&WebError::TooLarge { name, source });
+        return;
+    }
+    app.borrow().set_status(&format!("Reading {name}…"));
+    match dom::read_file(&file).await {
+        Ok(bytes) => accept_file(&app, name, bytes, None),
+        Err(err) => app.borrow().reject(&err),
+    }
+}
+
+/// Parses `bytes` and, if that works, makes it the dataset.
+fn accept_file(app: &Shared, name: String, bytes: Vec<u8>, demo: Option<&'static Demo>) {
+    let options = IngestOptions {
+        max_bytes: app.borrow().max_bytes,
+        ..IngestOptions::default()
+    };
+    // Known limitation: parsing runs on the page's thread, so a file of
+    // hundreds of megabytes freezes the page for a few seconds.
+    match ingest::parse(&name, &bytes, &options) {
+        Ok(ingested) => app.borrow_mut().set_dataset(Loaded {
+            bytes,
+            ingested,
+            demo,
+        }),
+        Err(source) => app.borrow().reject(&WebError::Ingest { name, source }),
+    }
+}
+
+async fn load_model_file(app: Shared, file: File) {
+    let name = file.name();
+    let max_bytes = app.borrow().max_bytes;
+    if file.size() as usize > max_bytes {
+        let source = IngestError::TooLarge {
+            size: file.size() as usize,
+            limit: max_bytes,
+        };
+        app.borrow().reject(&WebError::TooLarge { name, source });
+        return;
+    }
+    let model = match dom::read_file(&file).await {
+        Ok(model) => model,
+        Err(err) => return app.borrow().reject(&err),
+    };
+
+    let mut app = app.borrow_mut();
+    let request = match (&app.dataset, app.worker_ready, &app.job) {
+        (None, ..) => Err(WebError::Input("load a dataset before loading a model".to_owned())),
+        (_, false, _) => Err(WebError::Input("the worker is still starting; try again".to_owned())),
+        (_, _, Job::Training | Job::LoadingModel(_)) => Err(WebError::Busy),
+        (Some(loaded), true, Job::Idle) => Ok(LoadModelRequest {
+            model: model.clone().into(),
+            name: loaded.ingested.dataset.name.clone(),
+            bytes: loaded.bytes.clone().into(),
+            max_bytes: app.max_bytes,
+            backend: app.el.backend_choice(),
+        }),
+    };
+    match request {
+        Ok(request) => {
+            app.clear_error();
+            app.post(&ToWorker::LoadModel(request));
+            app.job = Job::LoadingModel(model);
+            app.set_busy(true);
+            app.set_status(&format!("Loading the model {name}…"));
+        }
+        Err(err) => app.reject(&err),
+    }
+}
+
+fn start_training(app: &Shared) {
+    let mut app = app.borrow_mut();
+    let request = app.train_request();
+    match request {
+        Ok(request) => {
+            app.clear_error();
+            let epochs = request.setup.training.epochs;
+            app.post(&ToWorker::Train(request));
+            app.job = Job::Training;
+            app.losses = LossView::default();
+            app.el.progress.set_value(0.0);
+            app.el.progress.set_max(1.0);
+            app.el.progress_text.set_text_content(None);
+            app.draw_charts();
+            app.set_busy(true);
+            app.set_status(&format!("Training for up to {epochs} epochs…"));
+        }
+        Err(err) => app.reject(&err),
+    }
+}
+
+async fn check_backends(app: Shared) {
+    let el = app.borrow().el.clone();
+    el.check_backends.set_disabled(true);
+    el.backend_check.set_text_content(Some("Comparing CPU and WebGPU on a tiny network…"));
+    let text = match backend::compare().await {
+        Ok(report) if report.webgpu => format!(
+            "WebGPU ({}) {} the CPU: largest difference {:.1e} over {} values (tolerance {:.0e}); \
+             CPU {:.0} ms, WebGPU {:.0} ms.",
+            report.adapter.as_deref().unwrap_or("unnamed adapter"),
+            if report.agrees() { "agrees with" } else { "DISAGREES with" },
+            report.max_abs_diff.unwrap_or(f64::NAN),
+            report.values,
+            report.tolerance,
+            report.cpu_ms,
+            report.gpu_ms.unwrap_or(f64::NAN),
+        ),
+        Ok(report) => format!(
+            "No WebGPU here ({}); the CPU ran the check in {:.0} ms.",
+            report.reason.as_deref().unwrap_or("reason unknown"),
+            report.cpu_ms
+        ),
+        Err(err) => format!("The backend check failed: {err}"),
+    };
+    el.backend_check.set_text_content(Some(&text));
+    el.check_backends.set_disabled(false);
+}
+
+fn on_worker_message(app: &Shared, data: JsValue) {
+    let message: FromWorker = match messages::decode(data) {
+        Ok(message) => message,
+        Err(err) => return app.borrow().show_error(&err.to_string()),
+    };
+    let mut restart = false;
+    {
+        let mut app = app.borrow_mut();
+        match message {
+            FromWorker::Ready => {
+                app.worker_ready = true;
+                let backend = app.el.backend_choice();
+                app.post(&ToWorker::Probe { backend });
+            }
+            FromWorker::Backend(info) => app.el.backend_label.set_text_content(Some(&info.describe())),
+            FromWorker::Progress { progress } => app.on_progress(&progress),
+            FromWorker::Trained(trained) => app.on_trained(*trained),
+            FromWorker::Evaluated(evaluated) => app.on_evaluated(*evaluated),
+            FromWorker::Failed { message, internal } => {
+                app.job = Job::Idle;
+                app.set_busy(false);
+                app.show_error(&message);
+                app.set_status("Ready.");
+                restart = internal;
+            }
+        }
+    }
+    if restart {
+        // A panic leaves the worker's module unusable: start a fresh one.
+        if let Err(err) = spawn_worker(app) {
+            app.borrow().show_error(&err.to_string());
+        }
+    }
+}
+
+impl App {
+    fn post(&self, message: &ToWorker) {
+        let posted = self.worker.as_ref().map_or(
+            Err(WebError::Input("the training worker is not running".to_owned())),
+            |handle| {
+                messages::encode(message).and_then(|(value, transfer)| {
+                    handle
+                        .worker
+                        .post_message_with_transfer(&value, &transfer)
+                        .map_err(|err| WebError::js("sending to the worker", &err))
+                })
+            },
+        );
+        if let Err(err) = posted {
+            self.show_error(&err.to_string());
+        }
+    }
+
+    fn set_status(&self, text: &str) {
+        self.el.status.set_text_content(Some(text));
+    }
+
+    fn show_error(&self, message: &str) {
+        self.el.error.set_text_content(Some(message));
+        self.el.error.set_hidden(false);
+    }
+
+    fn clear_error(&self) {
+        self.el.error.set_text_content(None);
+        self.el.error.set_hidden(true);
+    }
+
+    /// Shows `error` and puts the demo selector back to what is loaded.
+    fn reject(&self, error: &WebError) {
+        log::warn!("{error}");
+        self.show_error(&error.to_string());
+        self.el.show_source(self.dataset.as_ref().map(|d| (d.demo, d.ingested.dataset.name.as_str())));
+        self.set_status(if self.dataset.is_some() { "Ready." } else { "No data loaded." });
+    }
+
+    fn set_busy(&self, busy: bool) {
+        let training = busy && matches!(self.job, Job::Training);
+        self.el.set_busy(busy, training);
+    }
+
+    fn set_dataset(&mut self, loaded: Loaded) {
+        self.clear_error();
+        let dataset = &loaded.ingested.dataset;
+        let report = &loaded.ingested.report;
+        if let Err(err) = view::render_report(&self.el.document, &self.el.report, &dataset.name, report) {
+            self.show_error(&err.to_string());
+        }
+        self.el.fill_setup(dataset, &Setup::suggest(dataset));
+        self.el.show_source(Some((loaded.demo, dataset.name.as_str())));
+        self.set_status(&format!(
+            "Loaded {} ({} rows, {} channels). Choose the targets and press Train.",
+            dataset.name,
+            dataset.len(),
+            dataset.channels.len()
+        ));
+        // The old forecast belongs to the old data; the model itself stays.
+        self.results = None;
+        self.losses = LossView::default();
+        self.el.progress.set_value(0.0);
+        self.el.progress_text.set_text_content(None);
+        dom::clear(&self.el.metrics);
+        self.el.fill_views(&[]);
+        self.dataset = Some(loaded);
+        self.draw_charts();
+    }
+
+    fn train_request(&self) -> Result<TrainRequest, WebError> {
+        let loaded = self
+            .dataset
+            .as_ref()
+            .ok_or_else(|| WebError::Input("load a dataset first".to_owned()))?;
+        if !self.worker_ready {
+            return Err(WebError::Input("the training worker is still starting; try again".to_owned()));
+        }
+        if !matches!(self.job, Job::Idle) {
+            return Err(WebError::Busy);
+        }
+        Ok(TrainRequest {
+            name: loaded.ingested.dataset.name.clone(),
+            bytes: loaded.bytes.clone().into(),
+            max_bytes: self.max_bytes,
+            setup: self.el.read_setup(&loaded.ingested.dataset)?,
+            backend: self.el.backend_choice(),
+        })
+    }
+
+    fn on_progress(&mut self, progress: &Progress) {
+        match *progress {
+            Progress::Batch { epoch, epochs, batch, batches } => {
+                let total = (epochs * batches).max(1) as f64;
+                self.el.progress.set_max(total);
+                self.el.progress.set_value(((epoch - 1) * batches + batch) as f64);
+                let text = format!("Epoch {epoch} of {epochs}, batch {batch} of {batches}");
+                self.el.progress_text.set_text_content(Some(&text));
+            }
+            Progress::Epoch { epoch, train_loss, validation_loss, best_epoch, .. } => {
+                self.losses.train.push(train_loss);
+                self.losses.validation.push(validation_loss);
+                self.losses.best_epoch = best_epoch.checked_sub(1);
+                self.draw_charts();
+                self.set_status(&format!(
+                    "Epoch {epoch}: training loss {train_loss:.4}, validation loss \
+                     {validation_loss:.4} (best so far: epoch {best_epoch})"
+                ));
+            }
+        }
+    }
+
+    fn on_trained(&mut self, trained: Trained) {
+        let history = &trained.meta.history;
+        let epochs = history.train_loss.len();
+        let kept = history
+            .best_epoch
+            .map_or("the starting weights".to_owned(), |best| format!("epoch {}", best + 1));
+        let summary = match history.stop {
+            StopReason::EpochsDone => format!("Trained for {epochs} epochs; kept {kept}."),
+            StopReason::EarlyStop => format!(
+                "Stopped early after epoch {epochs}: the validation loss stopped improving; \
+                 kept {kept}."
+            ),
+            StopReason::Cancelled => format!("Stopped after {epochs} full epoch(s); kept {kept}."),
+        };
+        self.el.progress.set_value(self.el.progress.max());
+        self.set_status(&format!("{summary} Ran on {}.", trained.backend.label));
+        self.el.backend_label.set_text_content(Some(&trained.backend.describe()));
+        self.show_results(trained.evaluation, trained.meta, trained.model.into_vec());
+    }
+
+    fn on_evaluated(&mut self, evaluated: Evaluated) {
+        let model = match std::mem::replace(&mut self.job, Job::Idle) {
+            Job::LoadingModel(model) => model,
+            _ => Vec::new(),
+        };
+        self.set_status(&format!(
+            "Loaded a model trained on {} (targets: {}) and scored it on this data. Ran on {}.",
+            evaluated.meta.dataset,
+            evaluated.meta.target_channels.join(", "),
+            evaluated.backend.label
+        ));
+        self.el.backend_label.set_text_content(Some(&evaluated.backend.describe()));
+        self.show_results(evaluated.evaluation, evaluated.meta, model);
+    }
+
+    fn show_results(&mut self, evaluation: Evaluation, meta: ModelMeta, model: Vec<u8>) {
+        self.job = Job::Idle;
+        self.set_busy(false);
+        self.losses = LossView {
+            train: meta.history.train_loss.clone(),
+            validation: meta.history.validation_loss.clone(),
+            best_epoch: meta.history.best_epoch,
+        };
+        if let Err(err) = view::render_metrics(&self.el.document, &self.el.metrics, &evaluation) {
+            self.show_error(&err.to_string());
+        }
+        self.el.fill_views(&evaluation.views);
+        self.set_model(&meta, model);
+        self.results = Some(Results {
+            evaluation,
+            meta,
+            view: 0,
+        });
+        self.draw_charts();
+    }
+
+    /// Offers `model` for download under a name made from its dataset.
+    fn set_model(&mut self, meta: &ModelMeta, model: Vec<u8>) {
+        if let Some(url) = self.model_url.take() {
+            let _ = Url::revoke_object_url(&url);
+        }
+        let parts = Array::of1(&Uint8Array::from(model.as_slice()));
+        let options = BlobPropertyBag::new();
+        options.set_type("application/octet-stream");
+        let url = Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+            .and_then(|blob| Url::create_object_url_with_blob(&blob));
+        match url {
+            Ok(url) => {
+                self.el.show_download(&url, &model_file_name(meta));
+                self.model_url = Some(url);
+            }
+            Err(err) => self.show_error(&WebError::js("preparing the download", &err).to_string()),
+        }
+        self.model = Some(model);
+    }
+
+    fn draw_charts(&self) {
+        let forecast = self
+            .results
+            .as_ref()
+            .and_then(|results| results.evaluation.views.get(results.view))
+            .cloned()
+            .unwrap_or_else(|| ForecastView {
+                title: "Train a model or load one to see its forecast".to_owned(),
+                ..ForecastView::default()
+            });
+        let drawn = view::draw_loss(&self.el.loss_chart, &self.losses)
+            .and_then(|()| view::draw_forecast(&self.el.forecast_chart, &forecast));
+        if let Err(err) = drawn {
+            self.show_error(&err.to_string());
+        }
+        if let Some(results) = &self.results {
+            log::trace!("drew view {} of {}", results.view, results.meta.dataset);
+        }
+    }
+}
+
+/// `ETTh2-OT.twinlab`: the dataset's stem and the targets, made safe for
+/// file names.
+fn model_file_name(meta: &ModelMeta) -> String {
+    let stem = meta.dataset.rsplit_once('.').map_or(meta.dataset.as_str(), |(stem, _)| stem);
+    let name = format!("{stem}-{}", meta.target_channels.join("-"));
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .take(80)
+        .collect();
+    format!("{safe}.twinlab")
+}
+

@@ -1,0 +1,214 @@
+//! The training worker: takes jobs from the page, runs them through the
+//! core pipeline, and posts progress and results back.
+//!
+//! One job runs at a time. While training, the progress callback yields to
+//! the worker's event loop after every batch, so a `stop` message is seen
+//! within one batch; it sets a flag that the callback turns into
+//! [`Control::Stop`], and the core keeps the best weights so far.
+//!
+//! The jobs ([`train`], [`load_model`]) take a `send` function rather than
+//! posting themselves, so the browser tests can run them on the page's
+//! thread and look at every message.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::ingest::{self, Dataset, IngestOptions};
+use crate::pipeline::{self, PipelineError, TrainedModel};
+use crate::train::Control;
+
+use super::messages::{
+    self, Evaluated, FromWorker, LoadModelRequest, ToWorker, Trained, TrainRequest,
+};
+use super::{WebError, backend, dom};
+
+/// State shared by the message handler and the running job.
+#[derive(Debug, Default)]
+struct Jobs {
+    /// A job is running.
+    busy: Cell<bool>,
+    /// The page asked the running training to stop.
+    stop: Rc<Cell<bool>>,
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+/// Posts `message` to the page, transferring its byte arrays.
+fn post(message: &FromWorker) {
+    let posted = messages::encode(message).and_then(|(value, transfer)| {
+        scope()
+            .post_message_with_transfer(&value, &transfer)
+            .map_err(|err| WebError::js("posting to the page", &err))
+    });
+    if let Err(err) = posted {
+        log::error!("the worker could not post a message: {err}");
+    }
+}
+
+/// Tells the page about a panic; the module is unusable afterwards.
+pub(super) fn report_internal_error(message: &str) {
+    let failed = FromWorker::Failed {
+        message: message.to_owned(),
+        internal: true,
+    };
+    post(&failed);
+}
+
+/// Installs the message handler and tells the page the worker is ready.
+pub(super) fn run() {
+    let jobs = Rc::new(Jobs::default());
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        handle(&jobs, event.data());
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+    post(&FromWorker::Ready);
+}
+
+fn handle(jobs: &Rc<Jobs>, data: JsValue) {
+    let message: ToWorker = match messages::decode(data) {
+        Ok(message) => message,
+        Err(err) => {
+            post(&FromWorker::failed(&err));
+            return;
+        }
+    };
+
+    match message {
+        ToWorker::Stop => jobs.stop.set(true),
+        ToWorker::Probe { backend } => wasm_bindgen_futures::spawn_local(async move {
+            match backend::select(backend).await {
+                Ok(selected) => post(&FromWorker::Backend(selected.info)),
+                Err(err) => post(&FromWorker::failed(&err)),
+            }
+        }),
+        ToWorker::Train(request) => spawn_job(jobs, move |stop| async move {
+            train(request, &stop, &post).await.map(|done| FromWorker::Trained(Box::new(done)))
+        }),
+        ToWorker::LoadModel(request) => spawn_job(jobs, move |_| async move {
+            load_model(request, &post)
+                .await
+                .map(|done| FromWorker::Evaluated(Box::new(done)))
+        }),
+    }
+}
+
+/// Runs `job` unless another one is running, and posts its outcome.
+fn spawn_job<F, Fut>(jobs: &Rc<Jobs>, job: F)
+where
+    F: FnOnce(Rc<Cell<bool>>) -> Fut + 'static,
+    Fut: Future<Output = Result<FromWorker, WebError>> + 'static,
+{
+    if jobs.busy.replace(true) {
+        post(&FromWorker::failed(&WebError::Busy));
+        return;
+    }
+    jobs.stop.set(false);
+    let jobs = Rc::clone(jobs);
+    wasm_bindgen_futures::spawn_local(async move {
+        let outcome = job(Rc::clone(&jobs.stop)).await;
+        jobs.busy.set(false);
+        match outcome {
+            Ok(message) => post(&message),
+            Err(err) => {
+                log::warn!("job failed: {err}");
+                post(&FromWorker::failed(&err));
+            }
+        }
+    });
+}
+
+fn parse(name: &str, bytes: &[u8], max_bytes: usize) -> Result<Dataset, WebError> {
+    let options = IngestOptions {
+        max_bytes,
+        ..IngestOptions::default()
+    };
+    ingest::parse(name, bytes, &options)
+        .map(|ingested| ingested.dataset)
+        .map_err(|source| WebError::Ingest {
+            name: name.to_owned(),
+            source,
+        })
+}
+
+/// Trains a model as `request` says and scores it on the test part.
+///
+/// `send` gets the backend and every progress report; setting `stop` ends
+/// training after the current batch.
+pub async fn train(
+    request: TrainRequest,
+    stop: &Cell<bool>,
+    send: &dyn Fn(&FromWorker),
+) -> Result<Trained, WebError> {
+    let selected = backend::select(request.backend).await?;
+    send(&FromWorker::Backend(selected.info.clone()));
+    let dataset = parse(&request.name, &request.bytes, request.max_bytes)?;
+    let device = &selected.device;
+
+    let model = pipeline::train(
+        &dataset,
+        &request.setup,
+        device,
+        selected.info.kind.file_name(),
+        async |progress| {
+            send(&FromWorker::Progress { progress });
+            dom::yield_now().await;
+            if stop.get() { Control::Stop } else { Control::Continue }
+        },
+    )
+    .await?;
+
+    let evaluation = pipeline::evaluate(&model, &dataset, device).await?;
+    let bytes = model.to_file_bytes().await?;
+    Ok(Trained {
+        evaluation,
+        meta: model.meta,
+        model: bytes.into(),
+        backend: selected.info,
+    })
+}
+
+/// Reads a model file and scores it on the dataset in `request`.
+///
+/// A model whose channels are not all in the dataset is a
+/// [`WebError::ModelMismatch`] that names the missing channel.
+pub async fn load_model(
+    request: LoadModelRequest,
+    send: &dyn Fn(&FromWorker),
+) -> Result<Evaluated, WebError> {
+    let selected = backend::select(request.backend).await?;
+    send(&FromWorker::Backend(selected.info.clone()));
+    let dataset = parse(&request.name, &request.bytes, request.max_bytes)?;
+    let device = &selected.device;
+
+    let model = TrainedModel::from_file_bytes(&request.model, device).await?;
+    let evaluation = match pipeline::evaluate(&model, &dataset, device).await {
+        Ok(evaluation) => evaluation,
+        Err(source @ (PipelineError::UnknownChannel(_) | PipelineError::Prep(_))) => {
+            let channels: Vec<String> = model
+                .meta
+                .input_channels
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect();
+            return Err(WebError::ModelMismatch {
+                dataset: dataset.name,
+                trained_on: model.meta.dataset,
+                channels: channels.join(", "),
+                source,
+            });
+        }
+        Err(other) => return Err(other.into()),
+    };
+    Ok(Evaluated {
+        evaluation,
+        meta: model.meta,
+        backend: selected.info,
+    })
+}

@@ -1,0 +1,153 @@
+//! The whole native path on a small synthetic series: ingest, train, score,
+//! save, reload.
+
+use burn::tensor::Device;
+use twinlab::ingest::{self, Dataset, IngestOptions};
+use twinlab::pipeline::{self, Setup, TrainedModel};
+use twinlab::train::{Control, Progress, StopReason, block_on};
+
+/// A two-channel CSV: a noisy sine (`load`) and a lagged, scaled copy
+/// (`temp`), one row per minute.
+fn fixture_csv(rows: usize) -> String {
+    let mut csv = String::from("time,load,temp\n");
+    let mut noise = 12_345u64;
+    for t in 0..rows {
+        noise = noise.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let jitter = ((noise >> 40) as f64 / f64::from(1u32 << 24) - 0.5) * 0.1;
+        let phase = t as f64 * std::f64::consts::TAU / 24.0;
+        let load = 10.0 + 3.0 * phase.sin() + jitter;
+        let temp = 40.0 + 5.0 * (phase - 0.6).sin() + 0.5 * jitter;
+        let epoch = 1_700_000_000 + 60 * t;
+        csv.push_str(&format!("{epoch},{load:.4},{temp:.4}\n"));
+    }
+    csv
+}
+
+fn dataset() -> Dataset {
+    let csv = fixture_csv(1_200);
+    ingest::parse("sine.csv", csv.as_bytes(), &IngestOptions::default())
+        .expect("the fixture parses")
+        .dataset
+}
+
+fn setup(dataset: &Dataset) -> Setup {
+    let mut setup = Setup::suggest(dataset);
+    setup.targets = vec!["temp".into()];
+    setup.extra_inputs = vec!["load".into()];
+    setup.lookback = 24;
+    setup.horizon = 8;
+    setup.hidden = 24;
+    setup.training.epochs = 12;
+    setup.training.batch_size = 32;
+    setup.training.learning_rate = 5e-3;
+    setup.training.patience = 12;
+    setup.max_train_windows = 800;
+    setup
+}
+
+#[test]
+fn training_learns_and_beats_persistence_and_reloads() {
+    let dataset = dataset();
+    let setup = setup(&dataset);
+    let device = Device::flex();
+    let mut epochs = Vec::new();
+    let model = block_on(pipeline::train(&dataset, &setup, &device, "cpu", async |p| {
+        if let Progress::Epoch { validation_loss, .. } = p {
+            epochs.push(validation_loss);
+        }
+        Control::Continue
+    }))
+    .expect("training runs");
+
+    let history = &model.meta.history;
+    assert_eq!(history.stop, StopReason::EpochsDone);
+    assert_eq!(epochs, history.validation_loss);
+    assert!(
+        history.best_validation_loss() < 0.25 * history.initial_validation_loss,
+        "validation loss fell only from {} to {}",
+        history.initial_validation_loss,
+        history.best_validation_loss()
+    );
+
+    let evaluation = block_on(pipeline::evaluate(&model, &dataset, &device)).expect("scores");
+    let score = &evaluation.targets[0];
+    assert_eq!(score.channel, "temp");
+    assert!(
+        score.lstm.rmse < 0.5 * score.persistence.rmse,
+        "LSTM RMSE {} vs persistence {}",
+        score.lstm.rmse,
+        score.persistence.rmse
+    );
+    assert_eq!(evaluation.views.len(), 1);
+    assert_eq!(evaluation.views[0].forecasts.len(), evaluation.windows);
+
+    // Save, reload, and get the very same forecasts.
+    let bytes = block_on(model.to_file_bytes()).expect("saves");
+    let reloaded = block_on(TrainedModel::from_file_bytes(&bytes, &device)).expect("loads");
+    assert_eq!(reloaded.meta, model.meta);
+    let again = block_on(pipeline::evaluate(&reloaded, &dataset, &device)).expect("scores");
+    assert_eq!(again.views, evaluation.views);
+    assert_eq!(again.targets, evaluation.targets);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let dataset = dataset();
+    let mut setup = setup(&dataset);
+    setup.training.epochs = 2;
+    setup.hidden = 8;
+    let device = Device::flex();
+    let run = || {
+        block_on(pipeline::train(&dataset, &setup, &device, "cpu", async |_| Control::Continue))
+            .expect("training runs")
+            .meta
+            .history
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn a_model_for_other_channels_is_refused_clearly() {
+    let dataset = dataset();
+    let mut setup = setup(&dataset);
+    setup.training.epochs = 1;
+    setup.hidden = 4;
+    let device = Device::flex();
+    let model = block_on(pipeline::train(&dataset, &setup, &device, "cpu", async |_| {
+        Control::Continue
+    }))
+    .expect("training runs");
+
+    let other = ingest::parse(
+        "other.csv",
+        b"time,pressure\n1,1.0\n2,2.0\n3,1.5\n4,3.0\n5,2.5\n6,2.0\n",
+        &IngestOptions::default(),
+    )
+    .expect("parses")
+    .dataset;
+    let err = block_on(pipeline::evaluate(&model, &other, &device)).unwrap_err();
+    assert!(err.to_string().contains("no channel `temp`"), "{err}");
+}
+
+#[test]
+fn unknown_targets_and_damaged_model_files_are_errors() {
+    let dataset = dataset();
+    let device = Device::flex();
+    let mut setup = setup(&dataset);
+    setup.targets = vec!["vibration".into()];
+    let err = block_on(pipeline::train(&dataset, &setup, &device, "cpu", async |_| {
+        Control::Continue
+    }))
+    .unwrap_err();
+    assert!(err.to_string().contains("no channel `vibration`"), "{err}");
+
+    // Format 1, 100 bytes of metadata announced, two present.
+    let cut = b"TWINLAB\0\x01\0\0\0\x64\0\0\0{}";
+    let err = block_on(TrainedModel::from_file_bytes(cut, &device)).unwrap_err();
+    assert!(err.to_string().contains("cut short"), "{err}");
+
+    let err = block_on(TrainedModel::from_file_bytes(b"TWINLAB\0garbage", &device)).unwrap_err();
+    assert!(err.to_string().contains("format"), "{err}");
+    let err = block_on(TrainedModel::from_file_bytes(b"PK\x03\x04", &device)).unwrap_err();
+    assert!(err.to_string().contains("not a twinlab model file"), "{err}");
+}
