@@ -16,8 +16,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::ForecasterConfig;
+use crate::model::{ForecasterConfig, OutputKind};
 use crate::prep::{Normalizer, SplitFractions, WindowSpec};
+use crate::rul::RulMeta;
 use crate::train::{History, TrainConfig};
 
 /// The first bytes of every model file.
@@ -36,7 +37,9 @@ pub enum ArtifactError {
     #[error("this is not a twinlab model file (it does not start with `TWINLAB`)")]
     NotAModel,
     /// The file was written by a newer twinlab.
-    #[error("model file format {found} is not supported; this twinlab reads format {FORMAT_VERSION}")]
+    #[error(
+        "model file format {found} is not supported; this twinlab reads format {FORMAT_VERSION}"
+    )]
     Version {
         /// The version in the file.
         found: u32,
@@ -75,6 +78,9 @@ pub struct ModelMeta {
     pub dataset: String,
     /// Which backend trained it (`cpu` or `webgpu`).
     pub backend: String,
+    /// Set for a remaining-useful-life model (see [`crate::rul`]).
+    #[serde(default)]
+    pub rul: Option<RulMeta>,
 }
 
 /// Writes a model file from its metadata and burnpack weights.
@@ -103,7 +109,9 @@ pub fn decode(bytes: &[u8]) -> Result<(ModelMeta, &[u8]), ArtifactError> {
     }
     let len = read_u32(bytes, 12).ok_or(ArtifactError::Truncated("no metadata length"))? as usize;
     if len > MAX_META_BYTES {
-        return Err(ArtifactError::Meta(format!("metadata length {len} is implausible")));
+        return Err(ArtifactError::Meta(format!(
+            "metadata length {len} is implausible"
+        )));
     }
     let json = bytes
         .get(16..16 + len)
@@ -132,10 +140,21 @@ fn check_meta(meta: &ModelMeta) -> Result<(), ArtifactError> {
     if meta.input_channels.len() != net.features {
         return fail("the number of input channels does not match the network");
     }
-    if meta.target_channels.len() != net.targets
-        || meta.target_channels[..] != meta.input_channels[..net.targets]
-    {
-        return fail("the target channels are not the first input channels");
+    if meta.target_channels.len() != net.targets {
+        return fail("the number of target channels does not match the network");
+    }
+    match (net.output, &meta.rul) {
+        (OutputKind::Residual, None) => {
+            if meta.target_channels[..] != meta.input_channels[..net.targets] {
+                return fail("the target channels are not the first input channels");
+            }
+        }
+        (OutputKind::Direct, Some(rul)) => {
+            if !(rul.cap.is_finite() && rul.cap > 0.0) {
+                return fail("the RUL cap is not a positive number");
+            }
+        }
+        _ => return fail("the network's output does not match the model's task"),
     }
     if meta.normalizer.mean.len() != net.features || meta.normalizer.std.len() != net.features {
         return fail("the normalisation statistics do not cover every input channel");
@@ -164,6 +183,7 @@ mod tests {
                 layers: 1,
                 horizon: 2,
                 targets: 1,
+                output: OutputKind::Residual,
             },
             input_channels: vec!["a".into(), "b".into()],
             target_channels: vec!["a".into()],
@@ -187,6 +207,7 @@ mod tests {
             },
             dataset: "demo".into(),
             backend: "cpu".into(),
+            rul: None,
         }
     }
 
@@ -219,6 +240,11 @@ mod tests {
         let mut m = meta();
         m.normalizer.std.pop();
         let bytes = encode(&m, &[1]).unwrap();
-        assert!(decode(&bytes).unwrap_err().to_string().contains("normalisation"));
+        assert!(
+            decode(&bytes)
+                .unwrap_err()
+                .to_string()
+                .contains("normalisation")
+        );
     }
 }

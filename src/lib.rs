@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod prep;
+pub mod rul;
 pub mod train;
 
 #[cfg(target_arch = "wasm32")]

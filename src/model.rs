@@ -39,6 +39,19 @@ pub enum ModelError {
     Backend(String),
 }
 
+/// What the head's outputs mean.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputKind {
+    /// The change from the last observed value of each target, which are the
+    /// first input features (channel forecasting).
+    #[default]
+    Residual,
+    /// The value itself, for targets that are not inputs (remaining useful
+    /// life).
+    Direct,
+}
+
 /// The shape of a forecaster: everything needed to rebuild it before loading
 /// its weights.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,8 +66,12 @@ pub struct ForecasterConfig {
     pub layers: usize,
     /// Time steps forecast at once.
     pub horizon: usize,
-    /// Target channels: the first `targets` input features.
+    /// Forecast values per step: the first `targets` input features for
+    /// [`OutputKind::Residual`], any number for [`OutputKind::Direct`].
     pub targets: usize,
+    /// What the head forecasts.
+    #[serde(default)]
+    pub output: OutputKind,
 }
 
 impl ForecasterConfig {
@@ -70,7 +87,9 @@ impl ForecasterConfig {
             "at least one LSTM layer is needed"
         } else if self.horizon == 0 {
             "the horizon must be at least one step"
-        } else if self.targets == 0 || self.targets > self.features {
+        } else if self.targets == 0 {
+            "at least one target is needed"
+        } else if self.output == OutputKind::Residual && self.targets > self.features {
             "the targets must be between 1 and the number of input features"
         } else {
             return Ok(());
@@ -83,7 +102,11 @@ impl ForecasterConfig {
         self.validate()?;
         let layers = (0..self.layers)
             .map(|layer| {
-                let input = if layer == 0 { self.features } else { self.hidden };
+                let input = if layer == 0 {
+                    self.features
+                } else {
+                    self.hidden
+                };
                 LstmLayer::new(input, self.hidden, device)
             })
             .collect();
@@ -93,6 +116,7 @@ impl ForecasterConfig {
             head,
             horizon: self.horizon,
             targets: self.targets,
+            residual: self.output == OutputKind::Residual,
         })
     }
 
@@ -178,6 +202,8 @@ pub struct Forecaster {
     head: Linear,
     horizon: usize,
     targets: usize,
+    /// Whether the head's output is added to the last observed targets.
+    residual: bool,
 }
 
 impl Forecaster {
@@ -187,10 +213,11 @@ impl Forecaster {
     #[must_use]
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let [batch, lookback, _] = x.dims();
-        let last = x
-            .clone()
-            .narrow(1, lookback - 1, 1)
-            .narrow(2, 0, self.targets);
+        let last = self.residual.then(|| {
+            x.clone()
+                .narrow(1, lookback - 1, 1)
+                .narrow(2, 0, self.targets)
+        });
 
         let mut h = x;
         let depth = self.layers.len();
@@ -199,11 +226,15 @@ impl Forecaster {
         }
 
         let hidden = h.dims()[2];
-        let delta = self
-            .head
-            .forward(h.reshape([batch, hidden]))
-            .reshape([batch, self.horizon, self.targets]);
-        delta + last
+        let out = self.head.forward(h.reshape([batch, hidden])).reshape([
+            batch,
+            self.horizon,
+            self.targets,
+        ]);
+        match last {
+            Some(last) => out + last,
+            None => out,
+        }
     }
 
     /// Forecasts a batch of flat windows (`[count, lookback, features]`,
@@ -215,7 +246,7 @@ impl Forecaster {
         device: &Device,
     ) -> Result<Vec<f32>, ModelError> {
         let per_window = config.input_len();
-        if per_window == 0 || inputs.len() % per_window != 0 {
+        if per_window == 0 || !inputs.len().is_multiple_of(per_window) {
             return Err(ModelError::Shape {
                 what: "whole windows of look-back × features",
                 expected: per_window,
@@ -258,6 +289,7 @@ impl Forecaster {
             head: copy_linear(&self.head, device).await?,
             horizon: self.horizon,
             targets: self.targets,
+            residual: self.residual,
         })
     }
 }
@@ -302,7 +334,8 @@ pub fn windows_tensor(
     )
 }
 
-#[cfg(test)]
+// The tests drive futures with the native `block_on`.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
@@ -314,6 +347,7 @@ mod tests {
             layers: 2,
             horizon: 4,
             targets: 2,
+            output: OutputKind::Residual,
         }
     }
 
@@ -341,10 +375,22 @@ mod tests {
     fn bad_configs_are_refused() {
         let device = Device::flex();
         for broken in [
-            ForecasterConfig { hidden: 0, ..config() },
-            ForecasterConfig { layers: 0, ..config() },
-            ForecasterConfig { targets: 4, ..config() },
-            ForecasterConfig { lookback: 0, ..config() },
+            ForecasterConfig {
+                hidden: 0,
+                ..config()
+            },
+            ForecasterConfig {
+                layers: 0,
+                ..config()
+            },
+            ForecasterConfig {
+                targets: 4,
+                ..config()
+            },
+            ForecasterConfig {
+                lookback: 0,
+                ..config()
+            },
         ] {
             assert!(broken.init(&device).is_err(), "{broken:?}");
         }

@@ -17,7 +17,7 @@ use crate::artifact::{self, ArtifactError, ModelMeta};
 use crate::chart::{ForecastSegment, ForecastView};
 use crate::ingest::{Dataset, TimeKind};
 use crate::metrics::{ErrorAccumulator, ErrorMetrics, persistence_forecast};
-use crate::model::{Forecaster, ForecasterConfig, ModelError};
+use crate::model::{Forecaster, ForecasterConfig, ModelError, OutputKind};
 use crate::prep::{self, Normalizer, PrepError, Split, SplitFractions, WindowSpec, Windows};
 use crate::train::{self, Control, Progress, TrainConfig, TrainError};
 
@@ -54,6 +54,23 @@ pub enum PipelineError {
     /// A model file could not be read or written.
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
+    /// Channels a model reads are not in the data it is given.
+    #[error("`{dataset}` lacks the channel(s) {missing} that the model reads")]
+    MissingChannels {
+        /// The data.
+        dataset: String,
+        /// The missing channels, quoted and comma-separated.
+        missing: String,
+    },
+    /// The setup cannot work on this data.
+    #[error("{0}")]
+    Setup(String),
+    /// A channel forecaster was given where a RUL model is needed.
+    #[error("this model forecasts channels; it does not estimate remaining useful life")]
+    NotRul,
+    /// A RUL model was given where a channel forecaster is needed.
+    #[error("this model estimates remaining useful life; it does not forecast channels")]
+    IsRul,
 }
 
 /// Everything the user chooses before training.
@@ -220,9 +237,7 @@ fn prepare(
     let series = inputs
         .iter()
         .enumerate()
-        .map(|(feature, &channel)| {
-            normalizer.normalize(feature, &dataset.channels[channel].values)
-        })
+        .map(|(feature, &channel)| normalizer.normalize(feature, &dataset.channels[channel].values))
         .collect();
     Ok(Prepared { series, split })
 }
@@ -236,7 +251,13 @@ fn windows(
 ) -> Result<Windows, PipelineError> {
     let features: Vec<usize> = (0..prepared.series.len()).collect();
     let target_features: Vec<usize> = (0..targets).collect();
-    let made = prep::make_windows(&prepared.series, &features, &target_features, part.clone(), spec)?;
+    let made = prep::make_windows(
+        &prepared.series,
+        &features,
+        &target_features,
+        part.clone(),
+        spec,
+    )?;
     if made.is_empty() {
         return Err(PrepError::TooShort {
             part: name,
@@ -290,7 +311,13 @@ where
         ..spec
     };
     let targets = setup.targets.len();
-    let train_windows = windows(&prepared, targets, split.train.clone(), train_spec, "training")?;
+    let train_windows = windows(
+        &prepared,
+        targets,
+        split.train.clone(),
+        train_spec,
+        "training",
+    )?;
     let val_windows = windows(
         &prepared,
         targets,
@@ -306,6 +333,7 @@ where
         layers: setup.layers,
         horizon: setup.horizon,
         targets,
+        output: OutputKind::Residual,
     };
     log::debug!(
         "training {network:?} on {} windows (stride {}), validating on {}",
@@ -334,6 +362,7 @@ where
         history,
         dataset: dataset.name.clone(),
         backend: backend.to_owned(),
+        rul: None,
     };
     Ok(TrainedModel {
         meta,
@@ -381,6 +410,9 @@ pub async fn evaluate(
     device: &Device,
 ) -> Result<Evaluation, PipelineError> {
     let meta = &model.meta;
+    if meta.rul.is_some() {
+        return Err(PipelineError::IsRul);
+    }
     let inputs = channel_indices(dataset, &meta.input_channels)?;
     let prepared = prepare(dataset, &inputs, &meta.normalizer, meta.split)?;
     let spec = WindowSpec {
@@ -389,7 +421,13 @@ pub async fn evaluate(
         stride: meta.network.horizon,
     };
     let targets = meta.network.targets;
-    let test = windows(&prepared, targets, prepared.split.test.clone(), spec, "test")?;
+    let test = windows(
+        &prepared,
+        targets,
+        prepared.split.test.clone(),
+        spec,
+        "test",
+    )?;
 
     let mut forecast = Vec::with_capacity(test.labels.len());
     let per_window = test.lookback * test.features;
@@ -412,8 +450,12 @@ pub async fn evaluate(
         overall_lstm.add(forecast[i], actual);
         overall_persistence.add(persistence[i], actual);
         let denorm = |v: f32| meta.normalizer.denormalize_value(target, v);
-        per_target[target].0.add(denorm(forecast[i]), denorm(actual));
-        per_target[target].1.add(denorm(persistence[i]), denorm(actual));
+        per_target[target]
+            .0
+            .add(denorm(forecast[i]), denorm(actual));
+        per_target[target]
+            .1
+            .add(denorm(persistence[i]), denorm(actual));
     }
 
     let scores = per_target
@@ -426,7 +468,17 @@ pub async fn evaluate(
         })
         .collect();
     let views = (0..targets)
-        .map(|target| forecast_view(model, dataset, &inputs, &test, &forecast, &persistence, target))
+        .map(|target| {
+            forecast_view(
+                model,
+                dataset,
+                &inputs,
+                &test,
+                &forecast,
+                &persistence,
+                target,
+            )
+        })
         .collect();
 
     Ok(Evaluation {

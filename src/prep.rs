@@ -82,8 +82,7 @@ impl Split {
         }
 
         let train_end = (rows as f64 * f64::from(train)).round() as usize;
-        let validation_end =
-            (rows as f64 * f64::from(train + validation)).round() as usize;
+        let validation_end = (rows as f64 * f64::from(train + validation)).round() as usize;
         Ok(Self {
             train: 0..train_end,
             validation: train_end..validation_end.min(rows),
@@ -106,6 +105,7 @@ impl Normalizer {
     ///
     /// A channel that is constant on those rows gets a standard deviation of 1
     /// so that normalising never divides by zero.
+    #[must_use]
     pub fn fit(channels: &[&[f32]], rows: Range<usize>) -> Self {
         let (mean, std) = channels
             .iter()
@@ -127,12 +127,14 @@ impl Normalizer {
     }
 
     /// Returns `values` of channel `channel` in z-scores.
+    #[must_use]
     pub fn normalize(&self, channel: usize, values: &[f32]) -> Vec<f32> {
         let (mean, std) = (self.mean[channel], self.std[channel]);
         values.iter().map(|&v| (v - mean) / std).collect()
     }
 
     /// Turns one z-score of channel `channel` back into original units.
+    #[must_use]
     pub fn denormalize_value(&self, channel: usize, value: f32) -> f32 {
         value * self.std[channel] + self.mean[channel]
     }
@@ -170,28 +172,33 @@ pub struct Windows {
 
 impl Windows {
     /// Number of windows.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.origins.len()
     }
 
     /// Whether there is no window.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.origins.is_empty()
     }
 
     /// Input values of window `i`, `[lookback, features]`.
+    #[must_use]
     pub fn input(&self, i: usize) -> &[f32] {
         let size = self.lookback * self.features;
         &self.inputs[i * size..(i + 1) * size]
     }
 
     /// Label values of window `i`, `[horizon, targets]`.
+    #[must_use]
     pub fn label(&self, i: usize) -> &[f32] {
         let size = self.horizon * self.targets;
         &self.labels[i * size..(i + 1) * size]
     }
 
     /// A new set holding the windows at `indices`, in that order.
+    #[must_use]
     pub fn select(&self, indices: &[usize]) -> Self {
         let mut out = Self {
             lookback: self.lookback,
@@ -242,9 +249,12 @@ pub fn make_windows(
     let first_origin = part.start.max(lookback);
     let mut origin = first_origin;
     while origin + horizon <= part.end {
+        // Time steps outer, channels inner: the row-major window layout.
+        #[allow(clippy::needless_range_loop)]
         for t in origin - lookback..origin {
             windows.inputs.extend(inputs.iter().map(|&c| series[c][t]));
         }
+        #[allow(clippy::needless_range_loop)]
         for t in origin..origin + horizon {
             windows.labels.extend(targets.iter().map(|&c| series[c][t]));
         }
@@ -255,12 +265,15 @@ pub fn make_windows(
 }
 
 /// The smallest stride that yields at most `max_windows` windows over `rows` rows.
+#[must_use]
 pub fn stride_for(rows: usize, spec: WindowSpec, max_windows: usize) -> usize {
     let possible = rows.saturating_sub(spec.lookback + spec.horizon) + 1;
     possible.div_ceil(max_windows.max(1)).max(1)
 }
 
 #[cfg(test)]
+// The expected values are exact in binary floating point.
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
 

@@ -258,8 +258,18 @@ pub async fn validation_loss(
 }
 
 fn check_windows(config: &ForecasterConfig, windows: &Windows) -> Result<(), ModelError> {
-    let shape = (windows.lookback, windows.features, windows.horizon, windows.targets);
-    let expected = (config.lookback, config.features, config.horizon, config.targets);
+    let shape = (
+        windows.lookback,
+        windows.features,
+        windows.horizon,
+        windows.targets,
+    );
+    let expected = (
+        config.lookback,
+        config.features,
+        config.horizon,
+        config.targets,
+    );
     if shape == expected {
         Ok(())
     } else {
@@ -279,7 +289,13 @@ fn batch_tensors(windows: &Windows, indices: &[usize], device: &Device) -> (Tens
         inputs.extend_from_slice(windows.input(i));
         labels.extend_from_slice(windows.label(i));
     }
-    let x = windows_tensor(&inputs, indices.len(), windows.lookback, windows.features, device);
+    let x = windows_tensor(
+        &inputs,
+        indices.len(),
+        windows.lookback,
+        windows.features,
+        device,
+    );
     let y = Tensor::from_data(
         TensorData::new(labels, [indices.len(), windows.horizon, windows.targets]),
         device,
@@ -301,7 +317,7 @@ async fn read_scalar(tensor: Tensor<1>) -> Result<f32, ModelError> {
         .ok_or_else(|| ModelError::Backend("a loss came back empty".to_owned()))
 }
 
-/// A small seeded generator for the batch order (SplitMix64), so that a run
+/// A small seeded generator for the batch order (`SplitMix64`), so that a run
 /// repeats exactly on every platform.
 #[derive(Debug, Clone)]
 pub struct SplitMix64(u64);
@@ -337,9 +353,11 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     pollster::block_on(future)
 }
 
-#[cfg(test)]
+// The tests drive futures with the native `block_on`.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::model::OutputKind;
     use crate::prep::{WindowSpec, make_windows};
 
     fn sine_windows(start: usize, end: usize) -> Windows {
@@ -361,6 +379,7 @@ mod tests {
             layers: 1,
             horizon: 3,
             targets: 1,
+            output: OutputKind::Residual,
         };
         let settings = TrainConfig {
             epochs: 8,
@@ -403,6 +422,7 @@ mod tests {
             layers: 1,
             horizon: 3,
             targets: 1,
+            output: OutputKind::Residual,
         };
         let train = sine_windows(0, 300);
         let validation = sine_windows(300, 400);

@@ -59,7 +59,9 @@ fn polylines(svg: &str) -> Vec<Polyline> {
 fn dots(svg: &str) -> Vec<Dot> {
     tags(svg, "circle")
         .into_iter()
-        .map(|tag| Dot { fill: attribute(tag, "fill").unwrap_or_default().to_owned() })
+        .map(|tag| Dot {
+            fill: attribute(tag, "fill").unwrap_or_default().to_owned(),
+        })
         .collect()
 }
 
@@ -82,7 +84,10 @@ fn hex(color: plotters::style::RGBColor) -> String {
 /// Polylines in `color` with more than two points: data lines, not legend samples.
 fn lines_in(svg: &str, color: plotters::style::RGBColor) -> Vec<Polyline> {
     let stroke = hex(color);
-    polylines(svg).into_iter().filter(|line| line.stroke == stroke && line.points.len() > 2).collect()
+    polylines(svg)
+        .into_iter()
+        .filter(|line| line.stroke == stroke && line.points.len() > 2)
+        .collect()
 }
 
 fn dots_in(svg: &str, color: plotters::style::RGBColor) -> usize {
@@ -91,7 +96,9 @@ fn dots_in(svg: &str, color: plotters::style::RGBColor) -> usize {
 }
 
 fn sine(len: usize) -> Vec<f32> {
-    (0..len).map(|i| (i as f32 * 0.05).sin() * 10.0 + 20.0).collect()
+    (0..len)
+        .map(|i| (i as f32 * 0.05).sin() * 10.0 + 20.0)
+        .collect()
 }
 
 fn steps(len: usize) -> Vec<f64> {
@@ -127,7 +134,12 @@ fn actual_series_is_one_line_with_every_point() {
     assert_eq!(lines[0].points.len(), 50);
 
     // Time runs left to right.
-    assert!(lines[0].points.windows(2).all(|pair| pair[0].0 <= pair[1].0));
+    assert!(
+        lines[0]
+            .points
+            .windows(2)
+            .all(|pair| pair[0].0 <= pair[1].0)
+    );
 }
 
 #[test]
@@ -139,8 +151,18 @@ fn caption_axis_descriptions_and_legend_are_written() {
     let svg = forecast_svg(&view, WIDTH, HEIGHT).expect("renders");
     let texts = texts(&svg);
 
-    for expected in ["Oil temperature", "OT", "step", "actual", "LSTM forecast", "persistence"] {
-        assert!(texts.iter().any(|text| text == expected), "no {expected:?} in {texts:?}");
+    for expected in [
+        "Oil temperature",
+        "OT",
+        "step",
+        "actual",
+        "LSTM forecast",
+        "persistence",
+    ] {
+        assert!(
+            texts.iter().any(|text| text == expected),
+            "no {expected:?} in {texts:?}"
+        );
     }
 }
 
@@ -174,17 +196,26 @@ fn hourly_epoch_times_get_datetime_labels() {
     let len = 24 * 10;
     let view = ForecastView {
         time_is_datetime: true,
-        time_secs: (0..len).map(|i| ETT_START_SECS + i as f64 * 3_600.0).collect(),
+        time_secs: (0..len)
+            .map(|i| ETT_START_SECS + i as f64 * 3_600.0)
+            .collect(),
         ..actual_only(len)
     };
 
     let svg = forecast_svg(&view, WIDTH, HEIGHT).expect("renders");
-    let labels: Vec<String> =
-        texts(&svg).into_iter().filter(|text| text.starts_with("2016-07-")).collect();
+    let labels: Vec<String> = texts(&svg)
+        .into_iter()
+        .filter(|text| text.starts_with("2016-07-"))
+        .collect();
 
     assert!(labels.len() >= 2, "{labels:?}");
     // `YYYY-MM-DD HH:MM`, on round times of day.
-    assert!(labels.iter().all(|label| label.len() == 16 && label.ends_with(":00")), "{labels:?}");
+    assert!(
+        labels
+            .iter()
+            .all(|label| label.len() == 16 && label.ends_with(":00")),
+        "{labels:?}"
+    );
     assert!(texts(&svg).iter().any(|text| text == "time (UTC)"));
 }
 
@@ -194,7 +225,10 @@ fn step_numbers_are_labelled_as_integers() {
     let texts = texts(&svg);
 
     assert!(texts.iter().any(|text| text == "0"), "{texts:?}");
-    assert!(!texts.iter().any(|text| text.starts_with("19")), "no epoch dates: {texts:?}");
+    assert!(
+        !texts.iter().any(|text| text.starts_with("19")),
+        "no epoch dates: {texts:?}"
+    );
 }
 
 #[test]
@@ -223,8 +257,10 @@ fn baseline_is_dashed() {
     let svg = forecast_svg(&view, WIDTH, HEIGHT).expect("renders");
 
     let stroke = hex(PALETTE.baseline);
-    let dashes: Vec<Polyline> =
-        polylines(&svg).into_iter().filter(|line| line.stroke == stroke).collect();
+    let dashes: Vec<Polyline> = polylines(&svg)
+        .into_iter()
+        .filter(|line| line.stroke == stroke)
+        .collect();
     // Half the plot width at 6 px dashes and 4 px gaps: dozens of dashes,
     // each short (the legend sample is one more).
     assert!(dashes.len() > 20, "{} dashes", dashes.len());
@@ -249,13 +285,20 @@ fn y_range_covers_actual_and_forecasts() {
         }
     }
     // The highest forecast sits near the top of the plot, above the actual series.
-    let top = lines_in(&svg, PALETTE.actual)[0].points.iter().map(|p| p.1).min();
+    let top = lines_in(&svg, PALETTE.actual)[0]
+        .points
+        .iter()
+        .map(|p| p.1)
+        .min();
     let baseline_y = polylines(&svg)
         .into_iter()
         .filter(|line| line.stroke == hex(PALETTE.baseline) && line.points[0].0 > 100)
         .map(|line| line.points[0].1)
         .min();
-    assert!(baseline_y < top, "baseline {baseline_y:?} vs actual {top:?}");
+    assert!(
+        baseline_y < top,
+        "baseline {baseline_y:?} vs actual {top:?}"
+    );
 }
 
 #[test]
@@ -272,8 +315,10 @@ fn non_finite_values_break_the_line() {
 
     let svg = forecast_svg(&view, WIDTH, HEIGHT).expect("renders");
 
-    let mut lengths: Vec<usize> =
-        lines_in(&svg, PALETTE.actual).iter().map(|line| line.points.len()).collect();
+    let mut lengths: Vec<usize> = lines_in(&svg, PALETTE.actual)
+        .iter()
+        .map(|line| line.points.len())
+        .collect();
     lengths.sort_unstable();
     // Runs 0..30, 31..60, 63..80 and 81..100; index 61 stands alone as a dot.
     assert_eq!(lengths, vec![17, 19, 29, 30]);
@@ -285,8 +330,14 @@ fn non_finite_values_break_the_line() {
 fn mismatched_lengths_pair_up_to_the_shorter() {
     let mut view = actual_only(40);
     view.actual.truncate(25);
-    view.forecasts = vec![ForecastSegment { time_secs: steps(12), values: vec![3.0; 7] }];
-    view.baseline = Some(vec![ForecastSegment { time_secs: Vec::new(), values: vec![1.0; 5] }]);
+    view.forecasts = vec![ForecastSegment {
+        time_secs: steps(12),
+        values: vec![3.0; 7],
+    }];
+    view.baseline = Some(vec![ForecastSegment {
+        time_secs: Vec::new(),
+        values: vec![1.0; 5],
+    }]);
 
     let svg = forecast_svg(&view, WIDTH, HEIGHT).expect("renders");
 
@@ -298,7 +349,10 @@ fn mismatched_lengths_pair_up_to_the_shorter() {
 fn empty_views_draw_axes_and_a_note() {
     let views = [
         ForecastView::default(),
-        ForecastView { time_is_datetime: true, ..ForecastView::default() },
+        ForecastView {
+            time_is_datetime: true,
+            ..ForecastView::default()
+        },
         ForecastView {
             time_secs: steps(5),
             actual: vec![f32::NAN; 5],
@@ -313,18 +367,28 @@ fn empty_views_draw_axes_and_a_note() {
         let texts = texts(&svg);
 
         assert!(texts.iter().any(|text| text == "no data yet"), "{texts:?}");
-        assert!(!texts.iter().any(|text| text == "actual"), "no legend: {texts:?}");
+        assert!(
+            !texts.iter().any(|text| text == "actual"),
+            "no legend: {texts:?}"
+        );
         assert!(!polylines(&svg).is_empty(), "axes are drawn");
     }
 }
 
 #[test]
 fn a_single_point_or_a_constant_series_renders() {
-    let one = ForecastView { time_secs: vec![7.0], actual: vec![3.0], ..ForecastView::default() };
+    let one = ForecastView {
+        time_secs: vec![7.0],
+        actual: vec![3.0],
+        ..ForecastView::default()
+    };
     let svg = forecast_svg(&one, WIDTH, HEIGHT).expect("renders");
     assert_eq!(dots_in(&svg, PALETTE.actual), 1);
 
-    let flat = ForecastView { actual: vec![0.0; 30], ..actual_only(30) };
+    let flat = ForecastView {
+        actual: vec![0.0; 30],
+        ..actual_only(30)
+    };
     let svg = forecast_svg(&flat, WIDTH, HEIGHT).expect("renders");
     assert_eq!(lines_in(&svg, PALETTE.actual)[0].points.len(), 30);
 }
@@ -342,7 +406,10 @@ fn a_million_points_are_decimated_to_the_plot_width() {
     let actual = lines_in(&svg, PALETTE.actual);
     assert_eq!(actual.len(), 1);
     let kept = actual[0].points.len();
-    assert!(kept <= 3 * WIDTH as usize && kept >= WIDTH as usize / 2, "kept {kept} points");
+    assert!(
+        kept <= 3 * WIDTH as usize && kept >= WIDTH as usize / 2,
+        "kept {kept} points"
+    );
 
     // The spike survives thinning: one point near the top of the plot, the
     // sine (values 10 to 30 on an axis up to 500) far below it.
@@ -350,11 +417,17 @@ fn a_million_points_are_decimated_to_the_plot_width() {
     ys.sort_unstable();
     let (top, median) = (ys[0], ys[ys.len() / 2]);
     assert!(top < HEIGHT as i32 / 5, "spike drawn at y = {top}");
-    assert!(median > top + HEIGHT as i32 / 2, "spike at {top}, the series at {median}");
+    assert!(
+        median > top + HEIGHT as i32 / 2,
+        "spike at {top}, the series at {median}"
+    );
 
     // At most 2000 forecasts of each kind are drawn.
     let forecast_stroke = hex(PALETTE.forecast);
-    let forecast_lines = polylines(&svg).iter().filter(|l| l.stroke == forecast_stroke).count();
+    let forecast_lines = polylines(&svg)
+        .iter()
+        .filter(|l| l.stroke == forecast_stroke)
+        .count();
     assert!(forecast_lines <= 2_001, "{forecast_lines} forecast lines");
     assert!(svg.len() < 2_000_000, "SVG is {} bytes", svg.len());
 }
@@ -368,10 +441,14 @@ fn decimated_point_count_matches_decimate_min_max() {
 
     // The plot is narrower than the SVG by its margins and label area, so the
     // exact bucket count is internal; any plausible plot width agrees.
-    let points: Vec<(f64, f64)> =
-        view.time_secs.iter().zip(&view.actual).map(|(&x, &y)| (x, f64::from(y))).collect();
-    let plausible = (600..WIDTH as usize)
-        .any(|buckets| decimate_min_max(&points, buckets).len() == drawn);
+    let points: Vec<(f64, f64)> = view
+        .time_secs
+        .iter()
+        .zip(&view.actual)
+        .map(|(&x, &y)| (x, f64::from(y)))
+        .collect();
+    let plausible =
+        (600..WIDTH as usize).any(|buckets| decimate_min_max(&points, buckets).len() == drawn);
     assert!(plausible, "{drawn} points drawn");
 }
 
@@ -379,7 +456,11 @@ fn decimated_point_count_matches_decimate_min_max() {
 fn tiny_and_odd_sizes_do_not_panic() {
     let mut view = actual_only(100);
     view.forecasts = vec![segment(50, 10, 3.0)];
-    let loss = LossView { train: vec![1.0, 0.5], validation: vec![1.1, 0.6], best_epoch: Some(1) };
+    let loss = LossView {
+        train: vec![1.0, 0.5],
+        validation: vec![1.1, 0.6],
+        best_epoch: Some(1),
+    };
 
     for (width, height) in [(0, 0), (1, 1), (40, 30), (120, 90), (3_000, 50)] {
         // Failing cleanly would be acceptable; panicking is not.
@@ -409,7 +490,10 @@ fn loss_chart_draws_both_losses_with_markers() {
 
     let texts = texts(&svg);
     for expected in ["train", "validation", "best epoch", "epoch"] {
-        assert!(texts.iter().any(|text| text == expected), "no {expected:?} in {texts:?}");
+        assert!(
+            texts.iter().any(|text| text == expected),
+            "no {expected:?} in {texts:?}"
+        );
     }
 }
 
@@ -428,7 +512,10 @@ fn best_epoch_is_marked_with_line_dot_and_label() {
 
 #[test]
 fn best_epoch_outside_the_history_is_not_marked() {
-    let view = LossView { best_epoch: Some(12), ..history(12) };
+    let view = LossView {
+        best_epoch: Some(12),
+        ..history(12)
+    };
     let svg = loss_svg(&view, WIDTH, HEIGHT).expect("renders");
 
     assert!(!texts(&svg).iter().any(|text| text.starts_with("best")));
@@ -437,15 +524,24 @@ fn best_epoch_outside_the_history_is_not_marked() {
 
 #[test]
 fn loss_axis_is_logarithmic_only_for_wide_positive_ranges() {
-    let wide = LossView { train: vec![1.0, 0.1, 0.01], ..LossView::default() };
+    let wide = LossView {
+        train: vec![1.0, 0.1, 0.01],
+        ..LossView::default()
+    };
     let svg = loss_svg(&wide, WIDTH, HEIGHT).expect("renders");
     assert!(texts(&svg).iter().any(|text| text == "loss (log scale)"));
 
-    let narrow = LossView { train: vec![0.5, 0.45, 0.4], ..LossView::default() };
+    let narrow = LossView {
+        train: vec![0.5, 0.45, 0.4],
+        ..LossView::default()
+    };
     let svg = loss_svg(&narrow, WIDTH, HEIGHT).expect("renders");
     assert!(texts(&svg).iter().any(|text| text == "loss"));
 
-    let negative = LossView { train: vec![-1.0, 10.0], ..LossView::default() };
+    let negative = LossView {
+        train: vec![-1.0, 10.0],
+        ..LossView::default()
+    };
     let svg = loss_svg(&negative, WIDTH, HEIGHT).expect("renders");
     assert!(texts(&svg).iter().any(|text| text == "loss"));
 }
@@ -475,12 +571,23 @@ fn long_histories_drop_the_markers() {
 #[test]
 fn empty_and_non_finite_histories_draw_a_note() {
     let svg = loss_svg(&LossView::default(), WIDTH, HEIGHT).expect("renders");
-    assert!(texts(&svg).iter().any(|text| text == "training has not started"));
+    assert!(
+        texts(&svg)
+            .iter()
+            .any(|text| text == "training has not started")
+    );
     assert!(!texts(&svg).iter().any(|text| text == "train"), "no legend");
 
-    let diverged = LossView { train: vec![f32::NAN, f32::INFINITY], ..LossView::default() };
+    let diverged = LossView {
+        train: vec![f32::NAN, f32::INFINITY],
+        ..LossView::default()
+    };
     let svg = loss_svg(&diverged, WIDTH, HEIGHT).expect("renders");
-    assert!(texts(&svg).iter().any(|text| text == "the loss is not finite"));
+    assert!(
+        texts(&svg)
+            .iter()
+            .any(|text| text == "the loss is not finite")
+    );
 }
 
 #[test]
@@ -492,13 +599,18 @@ fn a_nan_epoch_breaks_the_loss_line() {
     };
     let svg = loss_svg(&view, WIDTH, HEIGHT).expect("renders");
 
-    let lengths: Vec<usize> =
-        lines_in(&svg, PALETTE.train).iter().map(|line| line.points.len()).collect();
+    let lengths: Vec<usize> = lines_in(&svg, PALETTE.train)
+        .iter()
+        .map(|line| line.points.len())
+        .collect();
     assert_eq!(lengths, vec![3]);
     // The two-point run before the gap is a polyline of 2 (filtered as a
     // legend-sized line above); count every train polyline instead.
     let stroke = hex(PALETTE.train);
-    let all = polylines(&svg).into_iter().filter(|line| line.stroke == stroke).count();
+    let all = polylines(&svg)
+        .into_iter()
+        .filter(|line| line.stroke == stroke)
+        .count();
     assert_eq!(all, 3, "two runs and the legend sample");
     assert_eq!(dots_in(&svg, PALETTE.train), 5);
 }

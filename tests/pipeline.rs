@@ -1,6 +1,11 @@
 //! The whole native path on a small synthetic series: ingest, train, score,
 //! save, reload.
 
+// Native only: these tests read files and block on futures.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::fmt::Write as _;
+
 use burn::tensor::Device;
 use twinlab::ingest::{self, Dataset, IngestOptions};
 use twinlab::pipeline::{self, Setup, TrainedModel};
@@ -12,13 +17,15 @@ fn fixture_csv(rows: usize) -> String {
     let mut csv = String::from("time,load,temp\n");
     let mut noise = 12_345u64;
     for t in 0..rows {
-        noise = noise.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        noise = noise
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
         let jitter = ((noise >> 40) as f64 / f64::from(1u32 << 24) - 0.5) * 0.1;
         let phase = t as f64 * std::f64::consts::TAU / 24.0;
         let load = 10.0 + 3.0 * phase.sin() + jitter;
         let temp = 40.0 + 5.0 * (phase - 0.6).sin() + 0.5 * jitter;
         let epoch = 1_700_000_000 + 60 * t;
-        csv.push_str(&format!("{epoch},{load:.4},{temp:.4}\n"));
+        writeln!(csv, "{epoch},{load:.4},{temp:.4}").expect("writing to a String cannot fail");
     }
     csv
 }
@@ -51,12 +58,21 @@ fn training_learns_and_beats_persistence_and_reloads() {
     let setup = setup(&dataset);
     let device = Device::flex();
     let mut epochs = Vec::new();
-    let model = block_on(pipeline::train(&dataset, &setup, &device, "cpu", async |p| {
-        if let Progress::Epoch { validation_loss, .. } = p {
-            epochs.push(validation_loss);
-        }
-        Control::Continue
-    }))
+    let model = block_on(pipeline::train(
+        &dataset,
+        &setup,
+        &device,
+        "cpu",
+        async |p| {
+            if let Progress::Epoch {
+                validation_loss, ..
+            } = p
+            {
+                epochs.push(validation_loss);
+            }
+            Control::Continue
+        },
+    ))
     .expect("training runs");
 
     let history = &model.meta.history;
@@ -98,10 +114,16 @@ fn the_same_seed_gives_the_same_run() {
     setup.hidden = 8;
     let device = Device::flex();
     let run = || {
-        block_on(pipeline::train(&dataset, &setup, &device, "cpu", async |_| Control::Continue))
-            .expect("training runs")
-            .meta
-            .history
+        block_on(pipeline::train(
+            &dataset,
+            &setup,
+            &device,
+            "cpu",
+            async |_| Control::Continue,
+        ))
+        .expect("training runs")
+        .meta
+        .history
     };
     assert_eq!(run(), run());
 }
@@ -113,9 +135,13 @@ fn a_model_for_other_channels_is_refused_clearly() {
     setup.training.epochs = 1;
     setup.hidden = 4;
     let device = Device::flex();
-    let model = block_on(pipeline::train(&dataset, &setup, &device, "cpu", async |_| {
-        Control::Continue
-    }))
+    let model = block_on(pipeline::train(
+        &dataset,
+        &setup,
+        &device,
+        "cpu",
+        async |_| Control::Continue,
+    ))
     .expect("training runs");
 
     let other = ingest::parse(
@@ -135,9 +161,13 @@ fn unknown_targets_and_damaged_model_files_are_errors() {
     let device = Device::flex();
     let mut setup = setup(&dataset);
     setup.targets = vec!["vibration".into()];
-    let err = block_on(pipeline::train(&dataset, &setup, &device, "cpu", async |_| {
-        Control::Continue
-    }))
+    let err = block_on(pipeline::train(
+        &dataset,
+        &setup,
+        &device,
+        "cpu",
+        async |_| Control::Continue,
+    ))
     .unwrap_err();
     assert!(err.to_string().contains("no channel `vibration`"), "{err}");
 
@@ -149,5 +179,8 @@ fn unknown_targets_and_damaged_model_files_are_errors() {
     let err = block_on(TrainedModel::from_file_bytes(b"TWINLAB\0garbage", &device)).unwrap_err();
     assert!(err.to_string().contains("format"), "{err}");
     let err = block_on(TrainedModel::from_file_bytes(b"PK\x03\x04", &device)).unwrap_err();
-    assert!(err.to_string().contains("not a twinlab model file"), "{err}");
+    assert!(
+        err.to_string().contains("not a twinlab model file"),
+        "{err}"
+    );
 }

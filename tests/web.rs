@@ -7,6 +7,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::{Cell, RefCell};
+use std::fmt::Write as _;
 
 use js_sys::{Reflect, Uint8Array};
 use twinlab::chart::LossView;
@@ -30,11 +31,11 @@ fn sine_csv(rows: usize, channels: &[&str]) -> Vec<u8> {
     for row in 0..rows {
         let hour = row % 24;
         let day = row / 24 + 1;
-        text.push_str(&format!("2024-01-{day:02} {hour:02}:00:00"));
+        let _ = write!(text, "2024-01-{day:02} {hour:02}:00:00");
         for (index, _) in channels.iter().enumerate() {
             let phase = row as f32 * 0.26 + index as f32;
             let noise = ((row * 7919 + index * 104_729) % 97) as f32 / 970.0;
-            text.push_str(&format!(",{:.4}", 10.0 + 3.0 * phase.sin() + noise));
+            let _ = write!(text, ",{:.4}", 10.0 + 3.0 * phase.sin() + noise);
         }
         text.push('\n');
     }
@@ -42,7 +43,8 @@ fn sine_csv(rows: usize, channels: &[&str]) -> Vec<u8> {
 }
 
 fn tiny_setup(csv: &[u8], targets: &[&str]) -> Setup {
-    let ingested = ingest::parse("sine.csv", csv, &IngestOptions::default()).expect("fixture parses");
+    let ingested =
+        ingest::parse("sine.csv", csv, &IngestOptions::default()).expect("fixture parses");
     let mut setup = Setup::suggest(&ingested.dataset);
     setup.targets = targets.iter().map(|name| (*name).to_owned()).collect();
     setup.extra_inputs = Vec::new();
@@ -74,9 +76,19 @@ fn train_message_round_trips_with_its_bytes_as_a_uint8array() {
     assert_eq!(get(&value, "type").as_string().as_deref(), Some("train"));
     assert_eq!(get(&value, "backend").as_string().as_deref(), Some("cpu"));
     let bytes = get(&value, "bytes");
-    assert!(bytes.is_instance_of::<Uint8Array>(), "bytes travel as a Uint8Array");
-    assert_eq!(bytes.unchecked_ref::<Uint8Array>().length() as usize, csv.len());
-    assert_eq!(transfer.length(), 1, "the byte buffer is listed for transfer");
+    assert!(
+        bytes.is_instance_of::<Uint8Array>(),
+        "bytes travel as a Uint8Array"
+    );
+    assert_eq!(
+        bytes.unchecked_ref::<Uint8Array>().length() as usize,
+        csv.len()
+    );
+    assert_eq!(
+        transfer.length(),
+        1,
+        "the byte buffer is listed for transfer"
+    );
     let back: ToWorker = messages::decode(value).expect("decodes");
     assert_eq!(back, message);
 }
@@ -102,7 +114,12 @@ fn progress_message_keeps_both_tags_and_its_numbers() {
     assert_eq!(transfer.length(), 0);
     let back: FromWorker = messages::decode(value).expect("decodes");
     let FromWorker::Progress {
-        progress: Progress::Epoch { epoch, validation_loss, .. },
+        progress:
+            Progress::Epoch {
+                epoch,
+                validation_loss,
+                ..
+            },
     } = back
     else {
         panic!("decoded as {back:?}");
@@ -121,14 +138,21 @@ fn a_message_from_another_program_is_a_clear_error() {
 
 #[wasm_bindgen_test]
 async fn cpu_choice_runs_on_flex_and_says_why() {
-    let selected = backend::select(BackendChoice::Cpu).await.expect("the CPU is always there");
+    let selected = backend::select(BackendChoice::Cpu)
+        .await
+        .expect("the CPU is always there");
     assert_eq!(selected.info.kind, BackendKind::Cpu);
-    assert_eq!(selected.info.describe(), "CPU (flex): chosen in the settings");
+    assert_eq!(
+        selected.info.describe(),
+        "CPU (flex): chosen in the settings"
+    );
 }
 
 #[wasm_bindgen_test]
 async fn auto_choice_names_the_adapter_or_the_reason_for_the_cpu() {
-    let selected = backend::select(BackendChoice::Auto).await.expect("auto never fails");
+    let selected = backend::select(BackendChoice::Auto)
+        .await
+        .expect("auto never fails");
     let info = selected.info;
     console_log!("auto backend: {}", info.describe());
     match info.kind {
@@ -165,15 +189,24 @@ async fn training_job_reports_progress_and_its_model_file_scores_the_same() {
     let sent = RefCell::new(Vec::new());
     let stop = Cell::new(false);
 
-    let trained = worker::train(request, &stop, &|message| sent.borrow_mut().push(message.clone()))
-        .await
-        .expect("trains");
+    let trained = worker::train(request, &stop, &|message| {
+        sent.borrow_mut().push(message.clone());
+    })
+    .await
+    .expect("trains");
 
     let sent = sent.into_inner();
     assert!(matches!(&sent[0], FromWorker::Backend(info) if info.kind == BackendKind::Cpu));
     let epochs = sent
         .iter()
-        .filter(|m| matches!(m, FromWorker::Progress { progress: Progress::Epoch { .. } }))
+        .filter(|m| {
+            matches!(
+                m,
+                FromWorker::Progress {
+                    progress: Progress::Epoch { .. }
+                }
+            )
+        })
         .count();
     assert_eq!(epochs, trained.meta.history.train_loss.len());
     assert!(sent.len() > epochs + 1, "batch progress is reported too");
@@ -230,7 +263,9 @@ async fn a_model_without_its_channel_in_the_data_is_refused_by_name() {
         setup: tiny_setup(&csv, &["temp"]),
         backend: BackendChoice::Cpu,
     };
-    let trained = worker::train(request, &Cell::new(false), &|_| {}).await.expect("trains");
+    let trained = worker::train(request, &Cell::new(false), &|_| {})
+        .await
+        .expect("trains");
 
     let request = LoadModelRequest {
         model: trained.model,
@@ -239,7 +274,9 @@ async fn a_model_without_its_channel_in_the_data_is_refused_by_name() {
         max_bytes: 1 << 20,
         backend: BackendChoice::Cpu,
     };
-    let error = worker::load_model(request, &|_| {}).await.expect_err("does not fit");
+    let error = worker::load_model(request, &|_| {})
+        .await
+        .expect_err("does not fit");
 
     let message = error.to_string();
     assert!(message.contains("does not fit `pressure.csv`"), "{message}");
@@ -256,19 +293,30 @@ async fn an_empty_file_is_refused_with_its_name() {
         setup: tiny_setup(&sine_csv(100, &["temp"]), &["temp"]),
         backend: BackendChoice::Cpu,
     };
-    let error = worker::train(request, &Cell::new(false), &|_| {}).await.expect_err("empty");
-    assert_eq!(error.to_string(), "could not load `empty.csv`: the file is empty: there is nothing to read");
+    let error = worker::train(request, &Cell::new(false), &|_| {})
+        .await
+        .expect_err("empty");
+    assert_eq!(
+        error.to_string(),
+        "could not load `empty.csv`: the file is empty: there is nothing to read"
+    );
 }
 
 fn document() -> web_sys::Document {
-    web_sys::window().and_then(|w| w.document()).expect("a document")
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document")
 }
 
 #[wasm_bindgen_test]
 fn metrics_table_has_a_row_per_target_and_a_z_score_row() {
     let document = document();
     let table = document.create_element("table").expect("table");
-    let metrics = |mae, rmse| ErrorMetrics { mae, rmse, count: 40 };
+    let metrics = |mae, rmse| ErrorMetrics {
+        mae,
+        rmse,
+        count: 40,
+    };
     let evaluation = Evaluation {
         targets: vec![
             TargetScore {
@@ -311,7 +359,10 @@ fn metrics_table_has_a_row_per_target_and_a_z_score_row() {
 #[wasm_bindgen_test]
 fn loss_chart_draws_its_lines_on_a_canvas() {
     let document = document();
-    let canvas: HtmlCanvasElement = document.create_element("canvas").expect("canvas").unchecked_into();
+    let canvas: HtmlCanvasElement = document
+        .create_element("canvas")
+        .expect("canvas")
+        .unchecked_into();
     canvas.set_height(200);
     let view = LossView {
         train: vec![1.0, 0.5, 0.3, 0.25],
@@ -328,7 +379,12 @@ fn loss_chart_draws_its_lines_on_a_canvas() {
         .expect("2d context")
         .unchecked_into();
     let pixels = context
-        .get_image_data(0.0, 0.0, f64::from(canvas.width()), f64::from(canvas.height()))
+        .get_image_data(
+            0.0,
+            0.0,
+            f64::from(canvas.width()),
+            f64::from(canvas.height()),
+        )
         .expect("pixels")
         .data();
     let blue = pixels

@@ -113,7 +113,11 @@ pub(super) struct TimeAxis {
 impl TimeAxis {
     /// An axis over `range`, read as `scale`.
     pub(super) fn new(range: Range<f64>, scale: TimeScale) -> Self {
-        Self { linear: range.clone().into(), range, scale }
+        Self {
+            linear: range.clone().into(),
+            range,
+            scale,
+        }
     }
 }
 
@@ -289,17 +293,28 @@ mod tests {
 
         let ticks = time_ticks(&(0.0..997.0), TimeScale::Steps, 8);
         assert!(ticks.len() <= 8 && ticks.len() >= 4, "{ticks:?}");
-        assert!(ticks.iter().all(|t| t.fract() == 0.0 && (0.0..=997.0).contains(t)));
+        assert!(
+            ticks
+                .iter()
+                .all(|t| t.fract() == 0.0 && (0.0..=997.0).contains(t))
+        );
     }
 
     #[test]
     fn datetime_ticks_fall_on_round_times() {
         // 2016-07-01 00:00 UTC and four days later.
         let start = 1_467_331_200.0;
-        let ticks = time_ticks(&(start + 10.0..start + 4.0 * DAY_SECS), TimeScale::EpochSecs, 6);
+        let ticks = time_ticks(
+            &(start + 10.0..start + 4.0 * DAY_SECS),
+            TimeScale::EpochSecs,
+            6,
+        );
 
         assert!(!ticks.is_empty() && ticks.len() <= 6, "{ticks:?}");
-        assert!(ticks.iter().all(|t| t % (12.0 * HOUR_SECS) == 0.0), "{ticks:?}");
+        assert!(
+            ticks.iter().all(|t| t % (12.0 * HOUR_SECS) == 0.0),
+            "{ticks:?}"
+        );
     }
 
     #[test]

@@ -80,21 +80,37 @@ pub fn draw_forecast<DB: DrawingBackend>(
 ) -> Result<(), ChartError> {
     clear(root)?;
 
-    let scale = if view.time_is_datetime { TimeScale::EpochSecs } else { TimeScale::Steps };
+    let scale = if view.time_is_datetime {
+        TimeScale::EpochSecs
+    } else {
+        TimeScale::Steps
+    };
     let actual = pair_points(&view.time_secs, &view.actual);
     let forecasts = segment_points(&view.forecasts);
-    let baseline = view.baseline.as_deref().map(segment_points).unwrap_or_default();
+    let baseline = view
+        .baseline
+        .as_deref()
+        .map(segment_points)
+        .unwrap_or_default();
 
     let all_series = || std::iter::once(&actual).chain(&forecasts).chain(&baseline);
     let finite_points = || {
-        all_series().flatten().copied().filter(|&(x, y)| x.is_finite() && y.is_finite())
+        all_series()
+            .flatten()
+            .copied()
+            .filter(|&(x, y)| x.is_finite() && y.is_finite())
     };
     let x_bounds = finite_bounds(finite_points().map(|(x, _)| x));
     let y_bounds = finite_bounds(finite_points().map(|(_, y)| y));
 
     let x_range = time_range(x_bounds, scale);
     let x_span = x_range.end - x_range.start;
-    let mut chart = build_chart(root, view, TimeAxis::new(x_range, scale), value_range(y_bounds))?;
+    let mut chart = build_chart(
+        root,
+        view,
+        TimeAxis::new(x_range, scale),
+        value_range(y_bounds),
+    )?;
     draw_axes(&mut chart, view, scale)?;
 
     if x_bounds.is_none() {
@@ -178,7 +194,11 @@ fn draw_axes<DB: DrawingBackend>(
         TimeScale::EpochSecs => "time (UTC)",
         TimeScale::Steps => "step",
     };
-    let y_desc = if view.channel.is_empty() { "value" } else { view.channel.as_str() };
+    let y_desc = if view.channel.is_empty() {
+        "value"
+    } else {
+        view.channel.as_str()
+    };
     let format_x = |value: &f64| scale.format(*value);
     let format_y = |value: &f64| format_significant(*value);
 
@@ -216,7 +236,13 @@ mod tests {
 
     #[test]
     fn many_segments_are_sampled() {
-        let segments = vec![ForecastSegment { time_secs: vec![1.0], values: vec![2.0] }; 5_000];
+        let segments = vec![
+            ForecastSegment {
+                time_secs: vec![1.0],
+                values: vec![2.0]
+            };
+            5_000
+        ];
         assert_eq!(segment_points(&segments).len(), MAX_SEGMENTS);
         assert_eq!(segment_points(&segments[..7]).len(), 7);
     }

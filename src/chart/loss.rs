@@ -16,8 +16,8 @@ use super::axis::{
     TimeAxis, TimeScale, finite_bounds, format_significant, log_range, time_range, value_range,
 };
 use super::series::{
-    Chart, FONT_FAMILY, LABEL_FONT_PX, LineLook, Stroke, add_legend_entry, draw_legend,
-    draw_note, draw_runs, finite_runs,
+    Chart, FONT_FAMILY, LABEL_FONT_PX, LineLook, Stroke, add_legend_entry, draw_legend, draw_note,
+    draw_runs, finite_runs,
 };
 use super::{ChartError, LossView, PALETTE, clear};
 
@@ -89,7 +89,11 @@ impl LossPoints {
         let validation = epoch_points(&view.validation);
         let epochs = train.len().max(validation.len());
         let best_index = view.best_epoch.filter(|&index| index < epochs);
-        Self { train, validation, best_index }
+        Self {
+            train,
+            validation,
+            best_index,
+        }
     }
 
     /// The number of epochs in the longer history.
@@ -103,7 +107,9 @@ impl LossPoints {
         let index = self.best_index?;
         let finite = |point: &&(f64, f64)| point.1.is_finite();
         let validation = self.validation.get(index).filter(finite);
-        validation.or_else(|| self.train.get(index).filter(finite)).copied()
+        validation
+            .or_else(|| self.train.get(index).filter(finite))
+            .copied()
     }
 }
 
@@ -125,7 +131,11 @@ pub fn draw_loss<DB: DrawingBackend>(
     let x_bounds = (epochs > 0).then_some((1.0, epochs as f64));
     let x_axis = TimeAxis::new(time_range(x_bounds, TimeScale::Steps), TimeScale::Steps);
 
-    let losses = points.train.iter().chain(&points.validation).map(|&(_, loss)| loss);
+    let losses = points
+        .train
+        .iter()
+        .chain(&points.validation)
+        .map(|&(_, loss)| loss);
     match finite_bounds(losses) {
         Some((lo, hi)) if lo > 0.0 && hi >= lo * LOG_SCALE_RATIO => {
             let range = log_range(lo, hi);
@@ -141,7 +151,10 @@ pub fn draw_loss<DB: DrawingBackend>(
 
 /// `losses` as `(epoch, loss)` points, epochs numbered from 1.
 fn epoch_points(losses: &[f32]) -> Vec<(f64, f64)> {
-    (1..).zip(losses).map(|(epoch, &loss)| (f64::from(epoch), f64::from(loss))).collect()
+    (1..)
+        .zip(losses)
+        .map(|(epoch, &loss)| (f64::from(epoch), f64::from(loss)))
+        .collect()
 }
 
 /// Draws the whole chart on a y axis of type `Y` (linear or logarithmic).
@@ -165,14 +178,21 @@ where
 
     let drawable = |series: &[(f64, f64)]| finite_runs(series).next().is_some();
     if !(drawable(&points.train) || drawable(&points.validation)) {
-        let note = if points.epochs() == 0 { NOT_STARTED_NOTE } else { NOT_FINITE_NOTE };
+        let note = if points.epochs() == 0 {
+            NOT_STARTED_NOTE
+        } else {
+            NOT_FINITE_NOTE
+        };
         return draw_note(&chart.plotting_area().strip_coord_spec(), note);
     }
 
     let area = chart.plotting_area();
     let plot_width_px = area.dim_in_pixel().0 as usize;
     let with_markers = points.epochs() * MARKER_SPACING_PX <= plot_width_px;
-    for (series, look) in [(&points.train, TRAIN_LOOK), (&points.validation, VALIDATION_LOOK)] {
+    for (series, look) in [
+        (&points.train, TRAIN_LOOK),
+        (&points.validation, VALIDATION_LOOK),
+    ] {
         draw_runs(area, series, look)?;
         if with_markers {
             draw_markers(area, series, look)?;
@@ -248,16 +268,27 @@ where
     let epoch = (index + 1) as f64;
     let y_range = area.get_y_range();
     let line_style = BEST_LOOK.color.stroke_width(BEST_LOOK.width_px);
-    area.draw(&PathElement::new(vec![(epoch, y_range.start), (epoch, y_range.end)], line_style))?;
+    area.draw(&PathElement::new(
+        vec![(epoch, y_range.start), (epoch, y_range.end)],
+        line_style,
+    ))?;
 
     if let Some(point) = point {
-        area.draw(&Circle::new(point, BEST_LOOK.dot_radius_px, BEST_LOOK.color.filled()))?;
+        area.draw(&Circle::new(
+            point,
+            BEST_LOOK.dot_radius_px,
+            BEST_LOOK.color.filled(),
+        ))?;
     }
 
     // The label sits beside the line, on whichever side has more room.
     let x_range = area.get_x_range();
-    let left_half = epoch <= (x_range.start + x_range.end) / 2.0;
-    let (anchor, offset_px) = if left_half { (HPos::Left, 5) } else { (HPos::Right, -5) };
+    let left_half = epoch <= f64::midpoint(x_range.start, x_range.end);
+    let (anchor, offset_px) = if left_half {
+        (HPos::Left, 5)
+    } else {
+        (HPos::Right, -5)
+    };
     let style = (FONT_FAMILY, LABEL_FONT_PX)
         .into_font()
         .color(&BEST_LOOK.color)
@@ -280,10 +311,17 @@ mod tests {
 
     #[test]
     fn best_epoch_past_the_history_is_ignored() {
-        let view = LossView { train: vec![1.0, 0.5], validation: vec![0.9], best_epoch: Some(2) };
+        let view = LossView {
+            train: vec![1.0, 0.5],
+            validation: vec![0.9],
+            best_epoch: Some(2),
+        };
         assert_eq!(LossPoints::new(&view).best_index, None);
 
-        let view = LossView { best_epoch: Some(1), ..view };
+        let view = LossView {
+            best_epoch: Some(1),
+            ..view
+        };
         let points = LossPoints::new(&view);
         assert_eq!(points.best_index, Some(1));
         // No validation loss for epoch 2: the dot sits on the training loss.

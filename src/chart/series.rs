@@ -64,7 +64,10 @@ pub(super) type Chart<'a, DB, X, Y = RangedCoordf64> = ChartContext<'a, DB, Cart
 
 /// `xs` and `ys` paired up to the shorter of the two, as `f64` points.
 pub(super) fn pair_points(xs: &[f64], ys: &[f32]) -> Vec<(f64, f64)> {
-    xs.iter().zip(ys).map(|(&x, &y)| (x, f64::from(y))).collect()
+    xs.iter()
+        .zip(ys)
+        .map(|(&x, &y)| (x, f64::from(y)))
+        .collect()
 }
 
 /// The runs of consecutive finite points in `points`: a point with a
@@ -110,7 +113,12 @@ where
             (_, Stroke::Solid) => area.draw(&PathElement::new(run.to_vec(), style))?,
             (_, Stroke::Dashed) => {
                 let (dash, gap) = DASH_PX;
-                area.draw(&DashedPathElement::new(run.iter().copied(), dash, gap, style))?;
+                area.draw(&DashedPathElement::new(
+                    run.iter().copied(),
+                    dash,
+                    gap,
+                    style,
+                ))?;
             }
         }
     }
@@ -132,9 +140,8 @@ where
     let no_points = std::iter::empty::<PathElement<(f64, f64)>>();
     let entry = chart.draw_series(no_points)?.label(label);
     match look.stroke {
-        Stroke::Solid => entry.legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + LEGEND_SAMPLE_PX, y)], style)
-        }),
+        Stroke::Solid => entry
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + LEGEND_SAMPLE_PX, y)], style)),
         Stroke::Dashed => entry.legend(move |(x, y)| {
             let (dash, gap) = DASH_PX;
             let sample = [(x, y), (x + LEGEND_SAMPLE_PX, y)];
@@ -216,12 +223,18 @@ mod tests {
     fn evenly_chosen_keeps_the_ends_and_the_count() {
         let items: Vec<usize> = (0..1_000).collect();
         let chosen: Vec<usize> = evenly_chosen(&items, 11).copied().collect();
-        assert_eq!(chosen, vec![0, 99, 199, 299, 399, 499, 599, 699, 799, 899, 999]);
+        assert_eq!(
+            chosen,
+            vec![0, 99, 199, 299, 399, 499, 599, 699, 799, 899, 999]
+        );
 
         let all: Vec<usize> = evenly_chosen(&items[..5], 11).copied().collect();
         assert_eq!(all, vec![0, 1, 2, 3, 4]);
 
-        assert_eq!(evenly_chosen(&items, 1).copied().collect::<Vec<_>>(), vec![0]);
+        assert_eq!(
+            evenly_chosen(&items, 1).copied().collect::<Vec<_>>(),
+            vec![0]
+        );
         assert_eq!(evenly_chosen(&items, 0).count(), 0);
     }
 }

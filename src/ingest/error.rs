@@ -96,6 +96,13 @@ pub enum IngestError {
         first_line: usize,
     },
 
+    /// A fleet file's unit, cycle or RUL columns cannot be used.
+    #[error("{message}")]
+    FleetColumns {
+        /// What is wrong, with the line or the column names.
+        message: String,
+    },
+
     /// The delimited-text reader failed.
     #[error("line {line}: the file could not be read as delimited text: {message}")]
     Malformed {

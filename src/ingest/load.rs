@@ -22,6 +22,9 @@ use super::{Channel, Dataset, IngestError, IngestOptions, Ingested, TimeKind};
 ///
 /// Never panics; a file that cannot become a time series gives an
 /// [`IngestError`] that names the problem and, where it has one, the line.
+// The steps read top to bottom in the order the module documentation lists
+// them; splitting them up would hide that order behind more names.
+#[allow(clippy::too_many_lines)]
 pub fn parse(name: &str, bytes: &[u8], options: &IngestOptions) -> Result<Ingested, IngestError> {
     if bytes.len() > options.max_bytes {
         return Err(IngestError::TooLarge {
@@ -47,7 +50,11 @@ pub fn parse(name: &str, bytes: &[u8], options: &IngestOptions) -> Result<Ingest
     }
 
     let time_name = (!axis.columns.is_empty()).then(|| {
-        let names: Vec<&str> = axis.columns.iter().map(|&c| table.names[c].as_str()).collect();
+        let names: Vec<&str> = axis
+            .columns
+            .iter()
+            .map(|&c| table.names[c].as_str())
+            .collect();
         names.join(" + ")
     });
     let plan = repair::plan_rows(&axis.secs);
@@ -69,7 +76,9 @@ pub fn parse(name: &str, bytes: &[u8], options: &IngestOptions) -> Result<Ingest
         let name = table.names[column].clone();
         match repair::interpolate_bad(&time, &mut values) {
             None => {
-                actions.push(format!("dropped column `{name}`: no readable value is left"));
+                actions.push(format!(
+                    "dropped column `{name}`: no readable value is left"
+                ));
                 dropped.push(DroppedColumn {
                     name,
                     reason: DropReason::MostlyBad,

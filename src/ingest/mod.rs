@@ -18,6 +18,7 @@
 //! line of the report.
 
 mod error;
+mod fleet;
 mod load;
 mod read;
 mod repair;
@@ -28,10 +29,13 @@ mod time;
 use serde::{Deserialize, Serialize};
 
 pub use error::IngestError;
+pub use fleet::{
+    Fleet, FleetColumns, FleetReport, IngestedFleet, Unit, parse_fleet, parse_rul_values,
+};
 pub use load::parse;
 pub use report::{
-    BadCell, BadCellKind, BadCells, ColumnCounts, DataReport, DropReason, DroppedColumn, Gap,
-    Gaps, LineList, REPORT_LIST_LIMIT,
+    BadCell, BadCellKind, BadCells, ColumnCounts, DataReport, DropReason, DroppedColumn, Gap, Gaps,
+    LineList, REPORT_LIST_LIMIT,
 };
 
 /// How the time axis of a dataset was found.
@@ -87,7 +91,9 @@ impl Dataset {
     /// Position of the channel called `name` in [`Dataset::channels`].
     #[must_use]
     pub fn channel_index(&self, name: &str) -> Option<usize> {
-        self.channels.iter().position(|channel| channel.name == name)
+        self.channels
+            .iter()
+            .position(|channel| channel.name == name)
     }
 
     /// Median step between rows in seconds (in rows for

@@ -153,7 +153,9 @@ impl TableBuilder {
                         column.text += 1;
                     }
                     if column.first_bad.len() < REPORT_LIST_LIMIT {
-                        column.first_bad.push((line, kind, cell.unwrap_or("").to_owned()));
+                        column
+                            .first_bad
+                            .push((line, kind, cell.unwrap_or("").to_owned()));
                     }
                 }
             }
@@ -299,7 +301,10 @@ impl RawTable {
             }
         }
 
-        if let Some(first) = self.candidates.iter().find(|candidate| candidate.column == 0)
+        if let Some(first) = self
+            .candidates
+            .iter()
+            .find(|candidate| candidate.column == 0)
             && enough(finite(&first.datetimes))
         {
             return self.datetime_axis(first);
@@ -324,7 +329,11 @@ impl RawTable {
 
         let rows = self.row_count() as f64;
         let clock = self.candidates.iter().find(|other| {
-            let ok = other.clocks.iter().filter(|value| value.is_finite()).count();
+            let ok = other
+                .clocks
+                .iter()
+                .filter(|value| value.is_finite())
+                .count();
             other.named && other.column != candidate.column && ok as f64 >= TIME_SHARE * rows
         });
         if let Some(clock) = clock.filter(|_| !candidate.has_clock) {
@@ -426,7 +435,11 @@ mod tests {
             assert_eq!(parse_cell(Some(nan), false), Err(BadCellKind::NaN));
         }
         for inf in ["inf", "-inf", "Infinity", "1e99"] {
-            assert_eq!(parse_cell(Some(inf), false), Err(BadCellKind::Infinite), "{inf}");
+            assert_eq!(
+                parse_cell(Some(inf), false),
+                Err(BadCellKind::Infinite),
+                "{inf}"
+            );
         }
         assert_eq!(parse_cell(Some("n/a"), false), Err(BadCellKind::Text));
         assert_eq!(parse_cell(Some("1,5"), false), Err(BadCellKind::Text));
@@ -441,10 +454,24 @@ mod tests {
         assert_eq!(table.columns[2].first_bad[0].1, BadCellKind::Missing);
 
         let error = read_table("a,b,c\n1,2,3\n4,5,6,7\n").unwrap_err();
-        assert!(matches!(error, IngestError::RaggedLine { line: 3, found: 4, .. }));
+        assert!(matches!(
+            error,
+            IngestError::RaggedLine {
+                line: 3,
+                found: 4,
+                ..
+            }
+        ));
 
         let error = read_table("a,b,c,d\n1,2,3,4\n5\n").unwrap_err();
-        assert!(matches!(error, IngestError::RaggedLine { line: 3, found: 1, .. }));
+        assert!(matches!(
+            error,
+            IngestError::RaggedLine {
+                line: 3,
+                found: 1,
+                ..
+            }
+        ));
     }
 
     #[test]

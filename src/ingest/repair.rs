@@ -44,7 +44,7 @@ pub(crate) fn plan_rows(secs: &[f64]) -> RowPlan {
     plan.order = Vec::with_capacity(readable.len());
     for row in readable {
         match plan.order.last() {
-            Some(&kept) if secs[kept] == secs[row] => plan.duplicates.push(row),
+            Some(&kept) if secs[kept].total_cmp(&secs[row]).is_eq() => plan.duplicates.push(row),
             _ => plan.order.push(row),
         }
     }
@@ -176,7 +176,11 @@ pub(crate) fn find_gaps(
 /// Inserts evenly spaced rows into the gaps marked `fill`, with values on the
 /// straight line between the rows around each gap.
 pub(crate) fn fill_gaps(time: &mut Vec<f64>, channels: &mut [Vec<f32>], gaps: &[GapPlan]) {
-    let extra: usize = gaps.iter().filter(|gap| gap.fill).map(|gap| gap.missing).sum();
+    let extra: usize = gaps
+        .iter()
+        .filter(|gap| gap.fill)
+        .map(|gap| gap.missing)
+        .sum();
     if extra == 0 {
         return;
     }
@@ -226,6 +230,8 @@ pub(crate) fn is_constant(values: &[f32]) -> bool {
 }
 
 #[cfg(test)]
+// The expected values are exact in binary floating point.
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
 
@@ -279,7 +285,10 @@ mod tests {
         let gaps = find_gaps(&time, 1.0, 1.5, 5, 100);
         assert_eq!(gaps.len(), 2);
         assert_eq!((gaps[0].after, gaps[0].missing, gaps[0].fill), (2, 2, true));
-        assert_eq!((gaps[1].after, gaps[1].missing, gaps[1].fill), (5, 12, false));
+        assert_eq!(
+            (gaps[1].after, gaps[1].missing, gaps[1].fill),
+            (5, 12, false)
+        );
 
         fill_gaps(&mut time, &mut channels, &gaps);
         assert_eq!(time, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 20.0]);

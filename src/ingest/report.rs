@@ -226,7 +226,11 @@ impl DataReport {
     pub fn summary_lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
 
-        let header = if self.has_header { "with a header" } else { "no header" };
+        let header = if self.has_header {
+            "with a header"
+        } else {
+            "no header"
+        };
         lines.push(format!(
             "{} rows × {} columns ({} delimiter, {header})",
             self.rows_read, self.columns.total, self.delimiter
@@ -240,7 +244,10 @@ impl DataReport {
             .median_step_secs
             .map(|step| format!(", step {}", format_step(step, self.time_kind)))
             .unwrap_or_default();
-        lines.push(format!("{time}, {} → {}{step}", self.time_start, self.time_end));
+        lines.push(format!(
+            "{time}, {} → {}{step}",
+            self.time_start, self.time_end
+        ));
 
         lines.push(format!(
             "{} channel(s) kept: {}",
@@ -268,7 +275,11 @@ impl DataReport {
             ));
         }
 
-        push_line_list(&mut lines, &self.unreadable_time, "row(s) with an unreadable time");
+        push_line_list(
+            &mut lines,
+            &self.unreadable_time,
+            "row(s) with an unreadable time",
+        );
         push_line_list(&mut lines, &self.duplicates, "duplicate timestamp(s)");
         push_line_list(&mut lines, &self.backwards, "step(s) backwards in time");
 

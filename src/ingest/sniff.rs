@@ -85,7 +85,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<&str, IngestError> {
 /// 1-based line number of the byte at `offset`.
 fn line_at(bytes: &[u8], offset: usize) -> usize {
     let end = offset.min(bytes.len());
-    bytes[..end].iter().filter(|&&byte| byte == b'\n').count() + 1
+    bytes[..end].split(|&byte| byte == b'\n').count()
 }
 
 /// Guesses the delimiter from the first records of `text`.
@@ -289,9 +289,10 @@ pub(crate) fn is_header(first: &[&str], second: Option<&[&str]>) -> bool {
         return false;
     };
 
-    first.iter().zip(second).any(|(above, below)| {
-        !above.is_empty() && !is_data_like(above) && is_data_like(below)
-    })
+    first
+        .iter()
+        .zip(second)
+        .any(|(above, below)| !above.is_empty() && !is_data_like(above) && is_data_like(below))
 }
 
 /// Column names from a header line: trimmed, `col<N>` for blanks, and a
@@ -339,7 +340,10 @@ mod tests {
         assert_eq!(sniff_delimiter("a,b,c\n1,2,3\n"), Delimiter::Comma);
         assert_eq!(sniff_delimiter("a;b;c\n1,5;2,5;3\n"), Delimiter::Semicolon);
         assert_eq!(sniff_delimiter("a\tb\n1\t2\n"), Delimiter::Tab);
-        assert_eq!(sniff_delimiter("1 2  3  \n4 5 6  \n"), Delimiter::Whitespace);
+        assert_eq!(
+            sniff_delimiter("1 2  3  \n4 5 6  \n"),
+            Delimiter::Whitespace
+        );
         assert_eq!(sniff_delimiter("112 \n98 \n"), Delimiter::Whitespace);
     }
 
@@ -395,10 +399,7 @@ mod tests {
             decode(b"a\nb\n\xff"),
             Err(IngestError::NotText { line: 3, byte: 4 })
         );
-        assert_eq!(
-            decode(b"a\n\0"),
-            Err(IngestError::BinaryData { line: 2 })
-        );
+        assert_eq!(decode(b"a\n\0"), Err(IngestError::BinaryData { line: 2 }));
         assert_eq!(decode(b"  \n\n"), Err(IngestError::Empty));
         assert_eq!(decode("\u{feff}a,b".as_bytes()), Ok("a,b"));
     }

@@ -36,7 +36,11 @@ pub(crate) fn name_hint(name: &str) -> NameHint {
         || lower == "ts"
         || lower == "t";
 
-    if named { NameHint::Time } else { NameHint::None }
+    if named {
+        NameHint::Time
+    } else {
+        NameHint::None
+    }
 }
 
 /// A cell that parsed as a date or date-time.
@@ -362,14 +366,8 @@ mod tests {
 
     #[test]
     fn epoch_ranges() {
-        assert_eq!(
-            epoch_secs(1.5e9),
-            Some((TimeKind::EpochSeconds, 1.5e9))
-        );
-        assert_eq!(
-            epoch_secs(1.5e12),
-            Some((TimeKind::EpochMillis, 1.5e9))
-        );
+        assert_eq!(epoch_secs(1.5e9), Some((TimeKind::EpochSeconds, 1.5e9)));
+        assert_eq!(epoch_secs(1.5e12), Some((TimeKind::EpochMillis, 1.5e9)));
         assert_eq!(epoch_secs(12.0), None);
     }
 

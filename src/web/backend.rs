@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::model::ForecasterConfig;
+use crate::model::{ForecasterConfig, OutputKind};
 
 use super::WebError;
 use super::dom;
@@ -111,10 +111,18 @@ async fn adapter_name() -> Result<String, String> {
     let promise: Promise = request
         .call0(&gpu)
         .and_then(JsCast::dyn_into)
-        .map_err(|err| format!("requesting a WebGPU adapter failed: {}", dom::describe_js_error(&err)))?;
-    let adapter = JsFuture::from(promise)
-        .await
-        .map_err(|err| format!("requesting a WebGPU adapter failed: {}", dom::describe_js_error(&err)))?;
+        .map_err(|err| {
+            format!(
+                "requesting a WebGPU adapter failed: {}",
+                dom::describe_js_error(&err)
+            )
+        })?;
+    let adapter = JsFuture::from(promise).await.map_err(|err| {
+        format!(
+            "requesting a WebGPU adapter failed: {}",
+            dom::describe_js_error(&err)
+        )
+    })?;
     if adapter.is_null() || adapter.is_undefined() {
         return Err("no WebGPU adapter".to_owned());
     }
@@ -130,7 +138,8 @@ async fn adapter_name() -> Result<String, String> {
     } else {
         parts.join(" / ")
     };
-    let fallback = get(&info, "isFallbackAdapter").as_bool()
+    let fallback = get(&info, "isFallbackAdapter")
+        .as_bool()
         .or_else(|| get(&adapter, "isFallbackAdapter").as_bool())
         .unwrap_or(false);
     if fallback {
@@ -220,6 +229,7 @@ pub async fn compare() -> Result<BackendComparison, WebError> {
         layers: 1,
         horizon: 4,
         targets: 1,
+        output: OutputKind::Residual,
     };
     let windows = 4;
     let inputs: Vec<f32> = (0..windows * config.input_len())
@@ -228,7 +238,9 @@ pub async fn compare() -> Result<BackendComparison, WebError> {
 
     let cpu = Device::flex();
     cpu.seed(7);
-    let network = config.init(&cpu).map_err(crate::pipeline::PipelineError::from)?;
+    let network = config
+        .init(&cpu)
+        .map_err(crate::pipeline::PipelineError::from)?;
     let started = js_sys::Date::now();
     let on_cpu = network
         .predict(&config, &inputs, &cpu)
@@ -271,7 +283,14 @@ pub async fn compare() -> Result<BackendComparison, WebError> {
             .iter()
             .zip(&on_gpu)
             .map(|(a, b)| f64::from((a - b).abs()))
-            .fold(if on_cpu.len() == on_gpu.len() { 0.0 } else { f64::INFINITY }, f64::max),
+            .fold(
+                if on_cpu.len() == on_gpu.len() {
+                    0.0
+                } else {
+                    f64::INFINITY
+                },
+                f64::max,
+            ),
     );
     Ok(report)
 }

@@ -125,8 +125,8 @@ pub async fn sleep(millis: i32) {
         let set_timeout = Reflect::get(&global, &JsValue::from_str("setTimeout"))
             .ok()
             .and_then(|f| f.dyn_into::<Function>().ok());
-        let scheduled = set_timeout
-            .is_some_and(|f| f.call2(&global, &resolve, &JsValue::from(millis)).is_ok());
+        let scheduled =
+            set_timeout.is_some_and(|f| f.call2(&global, &resolve, &JsValue::from(millis)).is_ok());
         if !scheduled {
             let _ = resolve.call0(&JsValue::UNDEFINED);
         }

@@ -168,7 +168,9 @@ impl Elements {
         self.model_input.set_disabled(busy);
         self.train.set_disabled(busy);
         self.stop.set_disabled(!training);
-        self.setup_form.set_attribute("aria-busy", if busy { "true" } else { "false" }).ok();
+        self.setup_form
+            .set_attribute("aria-busy", if busy { "true" } else { "false" })
+            .ok();
     }
 
     /// Fills the setup form with `setup`'s values and `dataset`'s channels.
@@ -176,12 +178,14 @@ impl Elements {
         dom::clear(&self.targets);
         for channel in &dataset.channels {
             let selected = setup.targets.contains(&channel.name);
-            if let Ok(option) = HtmlOptionElement::new_with_text_and_value_and_default_selected_and_selected(
-                &channel.name,
-                &channel.name,
-                selected,
-                selected,
-            ) {
+            if let Ok(option) =
+                HtmlOptionElement::new_with_text_and_value_and_default_selected_and_selected(
+                    &channel.name,
+                    &channel.name,
+                    selected,
+                    selected,
+                )
+            {
                 let _ = self.targets.append_child(&option);
             }
         }
@@ -203,7 +207,9 @@ impl Elements {
             .map(|option| option.value())
             .collect();
         if targets.is_empty() {
-            return Err(WebError::Input("choose at least one target channel".to_owned()));
+            return Err(WebError::Input(
+                "choose at least one target channel".to_owned(),
+            ));
         }
         // Wide files feed only the targets by default; otherwise every
         // other channel is an input too.
@@ -248,7 +254,8 @@ impl Elements {
     pub fn show_download(&self, url: &str, file_name: &str) {
         self.download.set_href(url);
         self.download.set_download(file_name);
-        self.download.set_text_content(Some(&format!("Download the model ({file_name})")));
+        self.download
+            .set_text_content(Some(&format!("Download the model ({file_name})")));
         self.download.set_hidden(false);
     }
 }

@@ -119,7 +119,11 @@ fn start() -> Result<(), WebError> {
     }
     spawn_worker(&app)?;
     install_handlers(&app)?;
-    let demo = app.borrow().el.selected_demo().unwrap_or(&Elements::DEMOS[0]);
+    let demo = app
+        .borrow()
+        .el
+        .selected_demo()
+        .unwrap_or(&Elements::DEMOS[0]);
     wasm_bindgen_futures::spawn_local(load_demo(Rc::clone(&app), demo));
     Ok(())
 }
@@ -260,7 +264,8 @@ fn install_handlers(app: &Shared) -> Result<(), WebError> {
     })?;
 
     let shared = Rc::clone(app);
-    dom::listen(&dom::window()?, "resize", move |_| shared.borrow().draw_charts())?;
+    let window = dom::window()?;
+    dom::listen(&window, "resize", move |_| shared.borrow().draw_charts())?;
     Ok(())
 }
 
@@ -274,7 +279,8 @@ fn first_file(event: &Event) -> Option<File> {
 }
 
 async fn load_demo(app: Shared, demo: &'static Demo) {
-    app.borrow().set_status(&format!("Loading the demo data {}…", demo.file_name));
+    app.borrow()
+        .set_status(&format!("Loading the demo data {}…", demo.file_name));
     match dom::fetch_bytes(demo.url).await {
         Ok(bytes) => accept_file(&app, demo.file_name.to_owned(), bytes, Some(demo)),
         Err(err) => app.borrow().reject(&err),
@@ -337,8 +343,12 @@ async fn load_model_file(app: Shared, file: File) {
 
     let mut app = app.borrow_mut();
     let request = match (&app.dataset, app.worker_ready, &app.job) {
-        (None, ..) => Err(WebError::Input("load a dataset before loading a model".to_owned())),
-        (_, false, _) => Err(WebError::Input("the worker is still starting; try again".to_owned())),
+        (None, ..) => Err(WebError::Input(
+            "load a dataset before loading a model".to_owned(),
+        )),
+        (_, false, _) => Err(WebError::Input(
+            "the worker is still starting; try again".to_owned(),
+        )),
         (_, _, Job::Training | Job::LoadingModel(_)) => Err(WebError::Busy),
         (Some(loaded), true, Job::Idle) => Ok(LoadModelRequest {
             model: model.clone().into(),
@@ -384,13 +394,18 @@ fn start_training(app: &Shared) {
 async fn check_backends(app: Shared) {
     let el = app.borrow().el.clone();
     el.check_backends.set_disabled(true);
-    el.backend_check.set_text_content(Some("Comparing CPU and WebGPU on a tiny network…"));
+    el.backend_check
+        .set_text_content(Some("Comparing CPU and WebGPU on a tiny network…"));
     let text = match backend::compare().await {
         Ok(report) if report.webgpu => format!(
             "WebGPU ({}) {} the CPU: largest difference {:.1e} over {} values (tolerance {:.0e}); \
              CPU {:.0} ms, WebGPU {:.0} ms.",
             report.adapter.as_deref().unwrap_or("unnamed adapter"),
-            if report.agrees() { "agrees with" } else { "DISAGREES with" },
+            if report.agrees() {
+                "agrees with"
+            } else {
+                "DISAGREES with"
+            },
             report.max_abs_diff.unwrap_or(f64::NAN),
             report.values,
             report.tolerance,
@@ -422,7 +437,10 @@ fn on_worker_message(app: &Shared, data: JsValue) {
                 let backend = app.el.backend_choice();
                 app.post(&ToWorker::Probe { backend });
             }
-            FromWorker::Backend(info) => app.el.backend_label.set_text_content(Some(&info.describe())),
+            FromWorker::Backend(info) => app
+                .el
+                .backend_label
+                .set_text_content(Some(&info.describe())),
             FromWorker::Progress { progress } => app.on_progress(&progress),
             FromWorker::Trained(trained) => app.on_trained(*trained),
             FromWorker::Evaluated(evaluated) => app.on_evaluated(*evaluated),
@@ -446,7 +464,9 @@ fn on_worker_message(app: &Shared, data: JsValue) {
 impl App {
     fn post(&self, message: &ToWorker) {
         let posted = self.worker.as_ref().map_or(
-            Err(WebError::Input("the training worker is not running".to_owned())),
+            Err(WebError::Input(
+                "the training worker is not running".to_owned(),
+            )),
             |handle| {
                 messages::encode(message).and_then(|(value, transfer)| {
                     handle
@@ -479,8 +499,16 @@ impl App {
     fn reject(&self, error: &WebError) {
         log::warn!("{error}");
         self.show_error(&error.to_string());
-        self.el.show_source(self.dataset.as_ref().map(|d| (d.demo, d.ingested.dataset.name.as_str())));
-        self.set_status(if self.dataset.is_some() { "Ready." } else { "No data loaded." });
+        self.el.show_source(
+            self.dataset
+                .as_ref()
+                .map(|d| (d.demo, d.ingested.dataset.name.as_str())),
+        );
+        self.set_status(if self.dataset.is_some() {
+            "Ready."
+        } else {
+            "No data loaded."
+        });
     }
 
     fn set_busy(&self, busy: bool) {
@@ -492,11 +520,14 @@ impl App {
         self.clear_error();
         let dataset = &loaded.ingested.dataset;
         let report = &loaded.ingested.report;
-        if let Err(err) = view::render_report(&self.el.document, &self.el.report, &dataset.name, report) {
+        if let Err(err) =
+            view::render_report(&self.el.document, &self.el.report, &dataset.name, report)
+        {
             self.show_error(&err.to_string());
         }
         self.el.fill_setup(dataset, &Setup::suggest(dataset));
-        self.el.show_source(Some((loaded.demo, dataset.name.as_str())));
+        self.el
+            .show_source(Some((loaded.demo, dataset.name.as_str())));
         self.set_status(&format!(
             "Loaded {} ({} rows, {} channels). Choose the targets and press Train.",
             dataset.name,
@@ -520,7 +551,9 @@ impl App {
             .as_ref()
             .ok_or_else(|| WebError::Input("load a dataset first".to_owned()))?;
         if !self.worker_ready {
-            return Err(WebError::Input("the training worker is still starting; try again".to_owned()));
+            return Err(WebError::Input(
+                "the training worker is still starting; try again".to_owned(),
+            ));
         }
         if !matches!(self.job, Job::Idle) {
             return Err(WebError::Busy);
@@ -536,14 +569,27 @@ impl App {
 
     fn on_progress(&mut self, progress: &Progress) {
         match *progress {
-            Progress::Batch { epoch, epochs, batch, batches } => {
+            Progress::Batch {
+                epoch,
+                epochs,
+                batch,
+                batches,
+            } => {
                 let total = (epochs * batches).max(1) as f64;
                 self.el.progress.set_max(total);
-                self.el.progress.set_value(((epoch - 1) * batches + batch) as f64);
+                self.el
+                    .progress
+                    .set_value(((epoch - 1) * batches + batch) as f64);
                 let text = format!("Epoch {epoch} of {epochs}, batch {batch} of {batches}");
                 self.el.progress_text.set_text_content(Some(&text));
             }
-            Progress::Epoch { epoch, train_loss, validation_loss, best_epoch, .. } => {
+            Progress::Epoch {
+                epoch,
+                train_loss,
+                validation_loss,
+                best_epoch,
+                ..
+            } => {
                 self.losses.train.push(train_loss);
                 self.losses.validation.push(validation_loss);
                 self.losses.best_epoch = best_epoch.checked_sub(1);
@@ -561,7 +607,9 @@ impl App {
         let epochs = history.train_loss.len();
         let kept = history
             .best_epoch
-            .map_or("the starting weights".to_owned(), |best| format!("epoch {}", best + 1));
+            .map_or("the starting weights".to_owned(), |best| {
+                format!("epoch {}", best + 1)
+            });
         let summary = match history.stop {
             StopReason::EpochsDone => format!("Trained for {epochs} epochs; kept {kept}."),
             StopReason::EarlyStop => format!(
@@ -572,7 +620,9 @@ impl App {
         };
         self.el.progress.set_value(self.el.progress.max());
         self.set_status(&format!("{summary} Ran on {}.", trained.backend.label));
-        self.el.backend_label.set_text_content(Some(&trained.backend.describe()));
+        self.el
+            .backend_label
+            .set_text_content(Some(&trained.backend.describe()));
         self.show_results(trained.evaluation, trained.meta, trained.model.into_vec());
     }
 
@@ -587,7 +637,9 @@ impl App {
             evaluated.meta.target_channels.join(", "),
             evaluated.backend.label
         ));
-        self.el.backend_label.set_text_content(Some(&evaluated.backend.describe()));
+        self.el
+            .backend_label
+            .set_text_content(Some(&evaluated.backend.describe()));
         self.show_results(evaluated.evaluation, evaluated.meta, model);
     }
 
@@ -656,13 +708,21 @@ impl App {
 /// `ETTh2-OT.twinlab`: the dataset's stem and the targets, made safe for
 /// file names.
 fn model_file_name(meta: &ModelMeta) -> String {
-    let stem = meta.dataset.rsplit_once('.').map_or(meta.dataset.as_str(), |(stem, _)| stem);
+    let stem = meta
+        .dataset
+        .rsplit_once('.')
+        .map_or(meta.dataset.as_str(), |(stem, _)| stem);
     let name = format!("{stem}-{}", meta.target_channels.join("-"));
     let safe: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(80)
         .collect();
     format!("{safe}.twinlab")
 }
-

@@ -57,7 +57,12 @@ pub fn render_report(
             cells.interpolated,
             cells.first.len()
         );
-        let details = details_table(document, &title, &["Line", "Column", "Cell", "Problem"], &rows)?;
+        let details = details_table(
+            document,
+            &title,
+            &["Line", "Column", "Cell", "Problem"],
+            &rows,
+        )?;
         append(container, &details)?;
     }
 
@@ -70,12 +75,26 @@ pub fn render_report(
                 vec![
                     format!("{}–{}", gap.after_line, gap.before_line),
                     gap.missing_steps.to_string(),
-                    if gap.filled { "filled" } else { "left as a break" }.to_owned(),
+                    if gap.filled {
+                        "filled"
+                    } else {
+                        "left as a break"
+                    }
+                    .to_owned(),
                 ]
             })
             .collect();
-        let title = format!("Gaps in time: {} (first {} listed)", gaps.count, gaps.first.len());
-        let details = details_table(document, &title, &["Lines", "Missing steps", "Action"], &rows)?;
+        let title = format!(
+            "Gaps in time: {} (first {} listed)",
+            gaps.count,
+            gaps.first.len()
+        );
+        let details = details_table(
+            document,
+            &title,
+            &["Lines", "Missing steps", "Action"],
+            &rows,
+        )?;
         append(container, &details)?;
     }
     Ok(())
@@ -187,7 +206,10 @@ pub fn render_metrics(
     };
     for score in &evaluation.targets {
         let label = format!("{} (original units)", score.channel);
-        append(table, &row(&values(label, &score.lstm, &score.persistence), false)?)?;
+        append(
+            table,
+            &row(&values(label, &score.lstm, &score.persistence), false)?,
+        )?;
     }
     let overall = values(
         "All targets (z-score)".to_owned(),
@@ -216,6 +238,8 @@ fn canvas_area(canvas: &HtmlCanvasElement) -> Result<DrawingArea<CanvasBackend, 
     Ok(backend.into_drawing_area())
 }
 
+// Taken by value so that it fits `map_err` directly.
+#[allow(clippy::needless_pass_by_value)]
 fn chart_error(error: ChartError) -> WebError {
     WebError::Js {
         what: "drawing a chart",

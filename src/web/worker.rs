@@ -21,7 +21,7 @@ use crate::pipeline::{self, PipelineError, TrainedModel};
 use crate::train::Control;
 
 use super::messages::{
-    self, Evaluated, FromWorker, LoadModelRequest, ToWorker, Trained, TrainRequest,
+    self, Evaluated, FromWorker, LoadModelRequest, ToWorker, TrainRequest, Trained,
 };
 use super::{WebError, backend, dom};
 
@@ -89,7 +89,9 @@ fn handle(jobs: &Rc<Jobs>, data: JsValue) {
             }
         }),
         ToWorker::Train(request) => spawn_job(jobs, move |stop| async move {
-            train(request, &stop, &post).await.map(|done| FromWorker::Trained(Box::new(done)))
+            train(request, &stop, &post)
+                .await
+                .map(|done| FromWorker::Trained(Box::new(done)))
         }),
         ToWorker::LoadModel(request) => spawn_job(jobs, move |_| async move {
             load_model(request, &post)
@@ -159,7 +161,11 @@ pub async fn train(
         async |progress| {
             send(&FromWorker::Progress { progress });
             dom::yield_now().await;
-            if stop.get() { Control::Stop } else { Control::Continue }
+            if stop.get() {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
         },
     )
     .await?;

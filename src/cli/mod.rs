@@ -1,6 +1,8 @@
 //! The native command line: train and evaluate on files of any size with the
 //! same core as the page, and write model files the page can load.
 
+mod rul;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -22,12 +24,17 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Train a forecaster on a CSV file, print its test metrics and save it.
     Train(TrainArgs),
     /// Score a saved model on a CSV file.
     Evaluate(EvaluateArgs),
+    /// Train remaining-useful-life models on a run-to-failure fleet over
+    /// several seeds and score them on a test fleet.
+    Rul(rul::RulArgs),
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +107,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => train(&args),
         Command::Evaluate(args) => evaluate(&args),
+        Command::Rul(args) => rul::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -111,16 +119,18 @@ pub fn run() -> ExitCode {
 }
 
 fn load(path: &Path) -> Result<Dataset, String> {
-    let bytes = std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-    let name = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let bytes =
+        std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let options = IngestOptions {
         max_bytes: usize::MAX,
         ..IngestOptions::default()
     };
-    let ingested =
-        ingest::parse(&name, &bytes, &options).map_err(|err| format!("{}: {err}", path.display()))?;
+    let ingested = ingest::parse(&name, &bytes, &options)
+        .map_err(|err| format!("{}: {err}", path.display()))?;
     for line in ingested.report.summary_lines() {
         eprintln!("  {line}");
     }
@@ -180,26 +190,33 @@ fn train(args: &TrainArgs) -> Result<(), String> {
 
     let device = Device::flex();
     let started = Instant::now();
-    let model = block_on(pipeline::train(&dataset, &setup, &device, "cpu", async |p| {
-        if let Progress::Epoch {
-            epoch,
-            epochs,
-            train_loss,
-            validation_loss,
-            best_epoch,
-        } = p
-        {
-            eprintln!(
-                "  epoch {epoch:>3}/{epochs}: train loss {train_loss:.5}, validation loss \
+    let model = block_on(pipeline::train(
+        &dataset,
+        &setup,
+        &device,
+        "cpu",
+        async |p| {
+            if let Progress::Epoch {
+                epoch,
+                epochs,
+                train_loss,
+                validation_loss,
+                best_epoch,
+            } = p
+            {
+                eprintln!(
+                    "  epoch {epoch:>3}/{epochs}: train loss {train_loss:.5}, validation loss \
                  {validation_loss:.5} (best epoch {best_epoch})"
-            );
-        }
-        Control::Continue
-    }))
+                );
+            }
+            Control::Continue
+        },
+    ))
     .map_err(|err| err.to_string())?;
     let train_secs = started.elapsed().as_secs_f64();
 
-    let evaluation = block_on(pipeline::evaluate(&model, &dataset, &device)).map_err(|e| e.to_string())?;
+    let evaluation =
+        block_on(pipeline::evaluate(&model, &dataset, &device)).map_err(|e| e.to_string())?;
     let bytes = block_on(model.to_file_bytes()).map_err(|err| err.to_string())?;
     std::fs::write(&args.out, &bytes)
         .map_err(|err| format!("cannot write {}: {err}", args.out.display()))?;
@@ -219,9 +236,16 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         });
         println!("{out}");
     } else {
-        println!("trained in {train_secs:.1} s ({:?})", model.meta.history.stop);
+        println!(
+            "trained in {train_secs:.1} s ({:?})",
+            model.meta.history.stop
+        );
         print!("{}", metrics_table(&evaluation));
-        println!("model written to {} ({} bytes)", args.out.display(), bytes.len());
+        println!(
+            "model written to {} ({} bytes)",
+            args.out.display(),
+            bytes.len()
+        );
     }
     Ok(())
 }
@@ -233,7 +257,8 @@ fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
     let model = block_on(TrainedModel::from_file_bytes(&bytes, &device))
         .map_err(|err| format!("{}: {err}", args.model.display()))?;
     let dataset = load(&args.file)?;
-    let evaluation = block_on(pipeline::evaluate(&model, &dataset, &device)).map_err(|e| e.to_string())?;
+    let evaluation =
+        block_on(pipeline::evaluate(&model, &dataset, &device)).map_err(|e| e.to_string())?;
     if args.json {
         println!("{}", evaluation_json(&evaluation));
     } else {

@@ -1,0 +1,799 @@
+//! Remaining useful life (RUL) of the assets of a fleet.
+//!
+//! Training data follows the run-to-failure convention of NASA's C-MAPSS:
+//! every training unit runs until it fails, so the RUL of a row is the
+//! number of cycles until that unit's last row. It is capped with the usual
+//! piecewise-linear ceiling ([`RulSetup::cap`], 125 cycles by default): early
+//! in life, wear cannot be seen in the sensors, so the target is flat until
+//! the cap and falls by one per cycle after it.
+//!
+//! [`train`] picks the sensors, normalises them with statistics of the
+//! training units, cuts windows inside each unit (no window crosses two
+//! units), holds some units out for early stopping and fits the same LSTM as
+//! the channel forecaster with a direct (not residual) head. [`evaluate`]
+//! predicts the RUL of every test unit at every cycle and at its last one,
+//! with a band from the validation residuals, and scores it against the true
+//! RUL: RMSE and the PHM08 score (see [`phm08_score`]).
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use burn::tensor::Device;
+
+use crate::artifact::ModelMeta;
+use crate::ingest::{Fleet, Unit};
+use crate::model::{ForecasterConfig, OutputKind};
+use crate::pipeline::{PipelineError, TrainedModel};
+use crate::prep::{Normalizer, SplitFractions, WindowSpec, Windows};
+use crate::train::{self, Control, Progress, SplitMix64, TrainConfig};
+
+/// Name of the target in model files.
+pub const RUL_TARGET: &str = "RUL";
+
+/// Windows predicted per call to the network.
+const PREDICT_CHUNK: usize = 1024;
+
+/// A sensor whose absolute correlation with the capped RUL of the training
+/// units is below this carries no sign of wear and is left out by default.
+const MIN_CORRELATION: f64 = 0.1;
+
+fn no_smoothing() -> f32 {
+    1.0
+}
+
+/// Everything the user chooses before training a RUL model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RulSetup {
+    /// Sensor channels fed to the network.
+    pub inputs: Vec<String>,
+    /// Cycles of history per window.
+    pub window: usize,
+    /// Ceiling of the RUL target, in cycles.
+    pub cap: f32,
+    /// Hidden units per LSTM layer.
+    pub hidden: usize,
+    /// Stacked LSTM layers.
+    pub layers: usize,
+    /// Share of the training units held out for early stopping.
+    pub validation_units: f32,
+    /// Weight of the newest reading in the causal exponential smoothing of
+    /// every sensor (1 = no smoothing). Smoothing runs forward in time
+    /// within each unit, so a live twin can apply it as readings arrive.
+    #[serde(default = "no_smoothing")]
+    pub smoothing: f32,
+    /// Optimiser settings (the seed also picks the validation units).
+    pub training: TrainConfig,
+}
+
+impl RulSetup {
+    /// Defaults for `fleet`: the sensors that move with wear, a 30-cycle
+    /// window (or the shortest unit, if shorter), a cap of 125 cycles.
+    #[must_use]
+    pub fn suggest(fleet: &Fleet) -> Self {
+        let cap = 125.0;
+        let inputs = informative_channels(fleet, cap);
+        let shortest = fleet.units.iter().map(Unit::len).min().unwrap_or(0);
+        Self {
+            inputs,
+            window: 30.min(shortest.max(2)),
+            cap,
+            hidden: 32,
+            layers: 1,
+            validation_units: 0.2,
+            smoothing: 1.0,
+            training: TrainConfig {
+                epochs: 40,
+                batch_size: 128,
+                learning_rate: 3e-3,
+                patience: 6,
+                seed: 42,
+            },
+        }
+    }
+}
+
+/// The channels whose correlation with the capped RUL is at least
+/// [`MIN_CORRELATION`] in absolute value, in file order.
+#[must_use]
+pub fn informative_channels(fleet: &Fleet, cap: f32) -> Vec<String> {
+    let labels: Vec<f64> = fleet
+        .units
+        .iter()
+        .flat_map(|unit| rul_labels(unit, None, cap))
+        .map(f64::from)
+        .collect();
+    fleet
+        .channel_names
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| !fleet.constant_channels.contains(name))
+        .filter(|&(index, _)| {
+            let values: Vec<f64> = fleet
+                .units
+                .iter()
+                .flat_map(|unit| unit.channels[index].iter().map(|&v| f64::from(v)))
+                .collect();
+            correlation(&values, &labels).is_some_and(|r| r.abs() >= MIN_CORRELATION)
+        })
+        .map(|(_, name)| name.clone())
+        .collect()
+}
+
+/// Pearson correlation, or `None` when either side has no spread.
+fn correlation(a: &[f64], b: &[f64]) -> Option<f64> {
+    let n = a.len().min(b.len());
+    if n < 2 {
+        return None;
+    }
+    let mean = |v: &[f64]| v[..n].iter().sum::<f64>() / n as f64;
+    let (ma, mb) = (mean(a), mean(b));
+    let (mut cov, mut va, mut vb) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        let (da, db) = (a[i] - ma, b[i] - mb);
+        cov += da * db;
+        va += da * da;
+        vb += db * db;
+    }
+    (va > 0.0 && vb > 0.0).then(|| cov / (va * vb).sqrt())
+}
+
+/// The RUL of every row of `unit`, capped at `cap`.
+///
+/// From the file's RUL column when it has one; otherwise `end_rul` (the true
+/// RUL at the last row, 0 for run-to-failure data) plus the cycles between
+/// the row and the last row.
+#[must_use]
+pub fn rul_labels(unit: &Unit, end_rul: Option<f32>, cap: f32) -> Vec<f32> {
+    if let Some(given) = &unit.rul {
+        return given.iter().map(|&v| v.min(cap)).collect();
+    }
+    let last = unit.cycles.last().copied().unwrap_or_default();
+    let end = f64::from(end_rul.unwrap_or(0.0));
+    unit.cycles
+        .iter()
+        .map(|&cycle| ((last - cycle + end) as f32).min(cap))
+        .collect()
+}
+
+/// The PHM08 score of one prediction: with `d = predicted − true`,
+/// `exp(−d/13) − 1` when early (`d < 0`) and `exp(d/10) − 1` when late, so a
+/// late prediction (the asset fails before the model said) costs more.
+#[must_use]
+pub fn phm08_score(predicted: f32, truth: f32) -> f64 {
+    let d = f64::from(predicted) - f64::from(truth);
+    if d < 0.0 {
+        (-d / 13.0).exp() - 1.0
+    } else {
+        (d / 10.0).exp() - 1.0
+    }
+}
+
+/// Errors of RUL predictions against the truth.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct RulScores {
+    /// Units scored.
+    pub units: usize,
+    /// Root mean squared error, cycles.
+    pub rmse: f64,
+    /// Mean absolute error, cycles.
+    pub mae: f64,
+    /// Sum of [`phm08_score`] over the units.
+    pub score: f64,
+}
+
+impl RulScores {
+    /// Scores `predicted` against `truth`, pair by pair.
+    #[must_use]
+    pub fn of(predicted: &[f32], truth: &[f32]) -> Self {
+        let n = predicted.len().min(truth.len());
+        if n == 0 {
+            return Self::default();
+        }
+        let (mut squared, mut absolute, mut score) = (0.0, 0.0, 0.0);
+        for (&p, &t) in predicted.iter().zip(truth) {
+            let d = f64::from(p) - f64::from(t);
+            squared += d * d;
+            absolute += d.abs();
+            score += phm08_score(p, t);
+        }
+        Self {
+            units: n,
+            rmse: (squared / n as f64).sqrt(),
+            mae: absolute / n as f64,
+            score,
+        }
+    }
+}
+
+/// What a remaining-useful-life model keeps in its file beyond the network
+/// and the normalisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RulMeta {
+    /// Ceiling of the RUL target, cycles.
+    pub cap: f32,
+    /// The unit column of the training fleet.
+    pub unit_column: String,
+    /// The cycle column of the training fleet.
+    pub cycle_column: String,
+    /// The training units held out for early stopping and the band.
+    pub validation_units: Vec<i64>,
+    /// The prediction band fitted on them.
+    pub band: RulBand,
+    /// The sensor smoothing used in training ([`RulSetup::smoothing`]).
+    #[serde(default = "no_smoothing")]
+    pub smoothing: f32,
+}
+
+/// A prediction band from residuals, per range of predicted RUL.
+///
+/// Residuals (`true − predicted`) of the validation units are binned by the
+/// predicted RUL; each bin keeps the quantiles that bound the middle
+/// `level` of them, so the band is wide where the model is unsure (high RUL)
+/// and narrow near failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RulBand {
+    /// Share of residuals inside the band, e.g. `0.9`.
+    pub level: f32,
+    /// Upper edges of the predicted-RUL bins (the last bin is open).
+    pub edges: Vec<f32>,
+    /// Lower and upper residual quantile of each bin.
+    pub offsets: Vec<(f32, f32)>,
+}
+
+impl RulBand {
+    /// Fits the band from `(predicted, true)` pairs.
+    #[must_use]
+    pub fn fit(predicted: &[f32], truth: &[f32], cap: f32, level: f32) -> Self {
+        let edges = vec![cap * 0.3, cap * 0.6, cap * 0.85];
+        let mut bins: Vec<Vec<f32>> = vec![Vec::new(); edges.len() + 1];
+        for (&p, &t) in predicted.iter().zip(truth) {
+            bins[bin_of(&edges, p)].push(t - p);
+        }
+        let all: Vec<f32> = predicted.iter().zip(truth).map(|(&p, &t)| t - p).collect();
+        let tail = (1.0 - level) / 2.0;
+        let offsets = bins
+            .iter()
+            .map(|residuals| {
+                // Few residuals in a bin give unstable quantiles: use all.
+                let source = if residuals.len() >= 20 {
+                    residuals
+                } else {
+                    &all
+                };
+                (quantile(source, tail), quantile(source, 1.0 - tail))
+            })
+            .collect();
+        Self {
+            level,
+            edges,
+            offsets,
+        }
+    }
+
+    /// The band `(lower, upper)` around a predicted RUL, never below 0.
+    #[must_use]
+    pub fn around(&self, predicted: f32) -> (f32, f32) {
+        let (lo, hi) = self
+            .offsets
+            .get(bin_of(&self.edges, predicted))
+            .copied()
+            .unwrap_or((0.0, 0.0));
+        ((predicted + lo).max(0.0), (predicted + hi).max(0.0))
+    }
+}
+
+fn bin_of(edges: &[f32], value: f32) -> usize {
+    edges.iter().take_while(|&&edge| value >= edge).count()
+}
+
+/// The `q` quantile of `values` (linear between order statistics), 0 when empty.
+fn quantile(values: &[f32], q: f32) -> f32 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let position = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f32;
+    let below = position.floor() as usize;
+    let above = (below + 1).min(sorted.len() - 1);
+    let share = position - below as f32;
+    sorted[below] + (sorted[above] - sorted[below]) * share
+}
+
+/// The RUL estimate of one unit at one cycle, with its band.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RulEstimate {
+    /// The unit.
+    pub unit: i64,
+    /// The cycle the estimate is made at.
+    pub cycle: f64,
+    /// Predicted RUL, cycles.
+    pub rul: f32,
+    /// Lower edge of the band, cycles.
+    pub lower: f32,
+    /// Upper edge of the band, cycles.
+    pub upper: f32,
+}
+
+/// One test unit's predictions over its life.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitPrediction {
+    /// The unit.
+    pub unit: i64,
+    /// Cycle of each prediction (every row of the unit).
+    pub cycles: Vec<f64>,
+    /// Predicted RUL at each cycle.
+    pub predicted: Vec<f32>,
+    /// Band edges at each cycle.
+    pub lower: Vec<f32>,
+    /// Band edges at each cycle.
+    pub upper: Vec<f32>,
+    /// True RUL at each cycle (uncapped), when known.
+    pub truth: Option<Vec<f32>>,
+    /// The estimate at the last observed cycle.
+    pub last: RulEstimate,
+}
+
+/// How a RUL model did on a test fleet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RulEvaluation {
+    /// Every test unit, in file order.
+    pub units: Vec<UnitPrediction>,
+    /// Scores at the last cycle against the true RUL capped like the
+    /// training target (the convention of most published results).
+    pub last_capped: Option<RulScores>,
+    /// Scores at the last cycle against the true RUL as given.
+    pub last_uncapped: Option<RulScores>,
+    /// Scores over every cycle of every unit, true RUL capped.
+    pub all_cycles_capped: Option<RulScores>,
+    /// Share of last-cycle true RULs (capped) inside the band.
+    pub band_coverage: Option<f64>,
+}
+
+impl RulEvaluation {
+    /// Units ranked by predicted RUL at their last cycle, the most urgent
+    /// first.
+    #[must_use]
+    pub fn ranking(&self) -> Vec<RulEstimate> {
+        let mut ranked: Vec<RulEstimate> = self.units.iter().map(|u| u.last).collect();
+        ranked.sort_by(|a, b| a.rul.total_cmp(&b.rul).then(a.unit.cmp(&b.unit)));
+        ranked
+    }
+}
+
+/// Positions of `names` among the fleet's channels.
+fn channel_indices(fleet: &Fleet, names: &[String]) -> Result<Vec<usize>, PipelineError> {
+    let missing: Vec<String> = names
+        .iter()
+        .filter(|name| fleet.channel_index(name).is_none())
+        .map(|name| format!("`{name}`"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(PipelineError::MissingChannels {
+            dataset: fleet.name.clone(),
+            missing: missing.join(", "),
+        });
+    }
+    Ok(names
+        .iter()
+        .filter_map(|name| fleet.channel_index(name))
+        .collect())
+}
+
+/// Causal exponential smoothing: each value becomes `alpha` times itself
+/// plus `1 − alpha` times the smoothed value before it.
+#[must_use]
+pub fn smooth(values: &[f32], alpha: f32) -> Vec<f32> {
+    if alpha >= 1.0 {
+        return values.to_vec();
+    }
+    let alpha = alpha.max(0.0);
+    let mut state = None;
+    values
+        .iter()
+        .map(|&v| {
+            let next = state.map_or(v, |s: f32| alpha * v + (1.0 - alpha) * s);
+            state = Some(next);
+            next
+        })
+        .collect()
+}
+
+/// z-score statistics of the chosen channels over the rows of `units`,
+/// smoothed as the network will see them.
+fn fit_normalizer(fleet: &Fleet, inputs: &[usize], units: &[usize], alpha: f32) -> Normalizer {
+    let columns: Vec<Vec<f32>> = inputs
+        .iter()
+        .map(|&c| {
+            units
+                .iter()
+                .flat_map(|&u| smooth(&fleet.units[u].channels[c], alpha))
+                .collect()
+        })
+        .collect();
+    let slices: Vec<&[f32]> = columns.iter().map(Vec::as_slice).collect();
+    let rows = columns.first().map_or(0, Vec::len);
+    Normalizer::fit(&slices, 0..rows)
+}
+
+/// Cuts the windows ending at each row in `ends` of one unit.
+///
+/// A window that would start before the unit's first row repeats that first
+/// row, so short test units still get a prediction. Labels are `rul / cap`.
+struct WindowCutter<'a> {
+    inputs: &'a [usize],
+    normalizer: &'a Normalizer,
+    window: usize,
+    cap: f32,
+    smoothing: f32,
+}
+
+impl WindowCutter<'_> {
+    fn cut(&self, unit: &Unit, labels: &[f32], ends: Range<usize>, out: &mut Windows) {
+        let normalized: Vec<Vec<f32>> = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(feature, &c)| {
+                let smoothed = smooth(&unit.channels[c], self.smoothing);
+                self.normalizer.normalize(feature, &smoothed)
+            })
+            .collect();
+        for end in ends {
+            for step in 0..self.window {
+                let row = (end + step + 1).saturating_sub(self.window);
+                out.inputs
+                    .extend(normalized.iter().map(|values| values[row]));
+            }
+            out.labels.push(labels[end] / self.cap);
+            out.origins.push(end);
+        }
+    }
+
+    /// Every whole window (from the window-th row on) of run-to-failure
+    /// `units`, labelled with their capped RUL.
+    fn cut_whole(&self, fleet: &Fleet, units: &[usize]) -> Windows {
+        let mut windows = self.empty();
+        for &u in units {
+            let unit = &fleet.units[u];
+            let labels = rul_labels(unit, None, self.cap);
+            let first = self.window.saturating_sub(1).min(unit.len());
+            self.cut(unit, &labels, first..unit.len(), &mut windows);
+        }
+        windows
+    }
+
+    fn empty(&self) -> Windows {
+        Windows {
+            lookback: self.window,
+            features: self.inputs.len(),
+            horizon: 1,
+            targets: 1,
+            ..Windows::default()
+        }
+    }
+}
+
+/// Mixed into the seed so that the validation units do not follow the same
+/// random stream as the batch order.
+const VALIDATION_SALT: u64 = 0x5EED_0A11_0F0A_11ED;
+
+/// Picks the validation units: a seeded shuffle, the last share held out.
+fn split_units(count: usize, share: f32, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..count).collect();
+    SplitMix64::new(seed ^ VALIDATION_SALT).shuffle(&mut order);
+    let held = ((count as f32 * share).round() as usize).clamp(1, count.saturating_sub(1));
+    let validation = order.split_off(count - held);
+    order.sort_unstable();
+    let mut validation = validation;
+    validation.sort_unstable();
+    (order, validation)
+}
+
+/// Trains a RUL model on a run-to-failure fleet.
+pub async fn train<P>(
+    fleet: &Fleet,
+    setup: &RulSetup,
+    device: &Device,
+    backend: &str,
+    progress: P,
+) -> Result<TrainedModel, PipelineError>
+where
+    P: AsyncFnMut(Progress) -> Control,
+{
+    if setup.inputs.is_empty() {
+        return Err(PipelineError::NoTarget);
+    }
+    if setup.window == 0 || setup.cap.is_nan() || setup.cap <= 0.0 {
+        return Err(PipelineError::Setup(
+            "the window must be at least 1 cycle and the cap above 0".to_owned(),
+        ));
+    }
+    if fleet.units.len() < 2 {
+        return Err(PipelineError::Setup(format!(
+            "`{}` has {} unit(s); training needs at least 2 (one is held out for validation)",
+            fleet.name,
+            fleet.units.len()
+        )));
+    }
+    let inputs = channel_indices(fleet, &setup.inputs)?;
+    let (train_units, validation_units) = split_units(
+        fleet.units.len(),
+        setup.validation_units,
+        setup.training.seed,
+    );
+    let normalizer = fit_normalizer(fleet, &inputs, &train_units, setup.smoothing);
+    let cutter = WindowCutter {
+        inputs: &inputs,
+        normalizer: &normalizer,
+        window: setup.window,
+        cap: setup.cap,
+        smoothing: setup.smoothing,
+    };
+
+    let train_windows = cutter.cut_whole(fleet, &train_units);
+    let val_windows = cutter.cut_whole(fleet, &validation_units);
+
+    let network = ForecasterConfig {
+        features: inputs.len(),
+        lookback: setup.window,
+        hidden: setup.hidden,
+        layers: setup.layers,
+        horizon: 1,
+        targets: 1,
+        output: OutputKind::Direct,
+    };
+    log::debug!(
+        "training RUL {network:?} on {} windows from {} units, validating on {} windows from {}",
+        train_windows.len(),
+        train_units.len(),
+        val_windows.len(),
+        validation_units.len()
+    );
+    let (model, history) = train::fit(
+        &network,
+        &setup.training,
+        &train_windows,
+        &val_windows,
+        device,
+        progress,
+    )
+    .await?;
+
+    let predicted = predict_windows(&model, &network, &val_windows, setup.cap, device).await?;
+    let truth: Vec<f32> = val_windows.labels.iter().map(|&v| v * setup.cap).collect();
+    let band = RulBand::fit(&predicted, &truth, setup.cap, 0.9);
+
+    let meta = ModelMeta {
+        network,
+        target_channels: vec![RUL_TARGET.to_owned()],
+        input_channels: setup.inputs.clone(),
+        normalizer,
+        windows: WindowSpec {
+            lookback: setup.window,
+            horizon: 1,
+            stride: 1,
+        },
+        split: SplitFractions::default(),
+        training: setup.training.clone(),
+        history,
+        dataset: fleet.name.clone(),
+        backend: backend.to_owned(),
+        rul: Some(RulMeta {
+            cap: setup.cap,
+            unit_column: fleet.unit_column.clone(),
+            cycle_column: fleet.cycle_column.clone(),
+            validation_units: validation_units
+                .iter()
+                .map(|&u| fleet.units[u].id)
+                .collect(),
+            band,
+            smoothing: setup.smoothing,
+        }),
+    };
+    Ok(TrainedModel {
+        meta,
+        network: model,
+    })
+}
+
+/// Predicted RUL (cycles, clamped to `0..=cap`) of every window.
+async fn predict_windows(
+    model: &crate::model::Forecaster,
+    network: &ForecasterConfig,
+    windows: &Windows,
+    cap: f32,
+    device: &Device,
+) -> Result<Vec<f32>, PipelineError> {
+    let mut out = Vec::with_capacity(windows.len());
+    let per_window = windows.lookback * windows.features;
+    for chunk in windows.inputs.chunks(PREDICT_CHUNK * per_window) {
+        let values = model.predict(network, chunk, device).await?;
+        out.extend(values.into_iter().map(|v| (v * cap).clamp(0.0, cap)));
+    }
+    Ok(out)
+}
+
+/// Predicts the RUL of every unit of `fleet` at every cycle and scores the
+/// last cycle against `true_rul` (one value per unit, in unit order) when it
+/// is given, or against the fleet's own RUL column.
+pub async fn evaluate(
+    model: &TrainedModel,
+    fleet: &Fleet,
+    true_rul: Option<&[f32]>,
+    device: &Device,
+) -> Result<RulEvaluation, PipelineError> {
+    let meta = &model.meta;
+    let rul = meta.rul.as_ref().ok_or(PipelineError::NotRul)?;
+    let inputs = channel_indices(fleet, &meta.input_channels)?;
+    if let Some(values) = true_rul
+        && values.len() != fleet.units.len()
+    {
+        return Err(PipelineError::Setup(format!(
+            "the RUL file has {} value(s) but `{}` has {} unit(s); they must match one to one",
+            values.len(),
+            fleet.name,
+            fleet.units.len()
+        )));
+    }
+    let cutter = WindowCutter {
+        inputs: &inputs,
+        normalizer: &meta.normalizer,
+        window: meta.network.lookback,
+        cap: rul.cap,
+        smoothing: rul.smoothing,
+    };
+
+    let mut units = Vec::with_capacity(fleet.units.len());
+    let (mut last_pred, mut last_capped, mut last_raw) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut all_pred, mut all_truth) = (Vec::new(), Vec::new());
+    let mut inside = 0usize;
+    for (index, unit) in fleet.units.iter().enumerate() {
+        let known = true_rul.map(|values| values[index]);
+        let has_truth = known.is_some() || unit.rul.is_some();
+        // Uncapped truth for the chart, capped for the scores.
+        let truth = has_truth.then(|| rul_labels(unit, known, f32::INFINITY));
+        let mut windows = cutter.empty();
+        cutter.cut(unit, &vec![0.0; unit.len()], 0..unit.len(), &mut windows);
+        let predicted =
+            predict_windows(&model.network, &meta.network, &windows, rul.cap, device).await?;
+        let (lower, upper): (Vec<f32>, Vec<f32>) =
+            predicted.iter().map(|&p| rul.band.around(p)).unzip();
+        let end = unit.len() - 1;
+        let last = RulEstimate {
+            unit: unit.id,
+            cycle: unit.cycles[end],
+            rul: predicted[end],
+            lower: lower[end],
+            upper: upper[end],
+        };
+        if let Some(truth) = &truth {
+            let capped_end = truth[end].min(rul.cap);
+            last_pred.push(predicted[end]);
+            last_capped.push(capped_end);
+            last_raw.push(truth[end]);
+            if (last.lower..=last.upper).contains(&capped_end) {
+                inside += 1;
+            }
+            all_pred.extend_from_slice(&predicted);
+            all_truth.extend(truth.iter().map(|&t| t.min(rul.cap)));
+        }
+        units.push(UnitPrediction {
+            unit: unit.id,
+            cycles: unit.cycles.clone(),
+            predicted,
+            lower,
+            upper,
+            truth,
+            last,
+        });
+    }
+
+    let scored = !last_pred.is_empty();
+    Ok(RulEvaluation {
+        units,
+        last_capped: scored.then(|| RulScores::of(&last_pred, &last_capped)),
+        last_uncapped: scored.then(|| RulScores::of(&last_pred, &last_raw)),
+        all_cycles_capped: scored.then(|| RulScores::of(&all_pred, &all_truth)),
+        band_coverage: scored.then(|| inside as f64 / last_pred.len() as f64),
+    })
+}
+
+// The tests drive futures with the native `block_on`, and their expected
+// values are exact in binary floating point.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[allow(clippy::float_cmp)]
+mod tests {
+    use super::*;
+
+    fn unit(id: i64, len: usize) -> Unit {
+        Unit {
+            id,
+            cycles: (1..=len).map(|c| c as f64).collect(),
+            lines: (2..len + 2).collect(),
+            channels: vec![(0..len).map(|c| c as f32).collect()],
+            rul: None,
+        }
+    }
+
+    #[test]
+    fn labels_count_down_to_failure_under_the_cap() {
+        let u = unit(1, 200);
+        let labels = rul_labels(&u, None, 125.0);
+        assert_eq!(labels[0], 125.0);
+        assert_eq!(labels[199], 0.0);
+        assert_eq!(labels[150], 49.0);
+
+        let test = rul_labels(&unit(2, 10), Some(30.0), f32::INFINITY);
+        assert_eq!(test[9], 30.0);
+        assert_eq!(test[0], 39.0);
+    }
+
+    #[test]
+    fn the_phm08_score_punishes_late_more_than_early() {
+        assert_eq!(phm08_score(50.0, 50.0), 0.0);
+        let late = phm08_score(60.0, 50.0);
+        let early = phm08_score(40.0, 50.0);
+        assert!((late - (1.0f64.exp() - 1.0)).abs() < 1e-9);
+        assert!((early - ((10.0f64 / 13.0).exp() - 1.0)).abs() < 1e-9);
+        assert!(late > early);
+
+        let scores = RulScores::of(&[10.0, 20.0], &[13.0, 16.0]);
+        assert!((scores.rmse - 12.5f64.sqrt()).abs() < 1e-9);
+        assert!((scores.mae - 3.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn short_units_repeat_their_first_row() {
+        let normalizer = Normalizer {
+            mean: vec![0.0],
+            std: vec![1.0],
+        };
+        let cutter = WindowCutter {
+            inputs: &[0],
+            normalizer: &normalizer,
+            window: 4,
+            cap: 100.0,
+            smoothing: 1.0,
+        };
+        let u = unit(1, 3);
+        let mut windows = cutter.empty();
+        cutter.cut(&u, &[50.0, 40.0, 30.0], 0..3, &mut windows);
+        assert_eq!(windows.len(), 3);
+        assert_eq!(windows.input(0), &[0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(windows.input(2), &[0.0, 0.0, 1.0, 2.0]);
+        assert_eq!(windows.labels, [0.5, 0.4, 0.3]);
+    }
+
+    #[test]
+    fn validation_units_are_a_seeded_share() {
+        let (train, validation) = split_units(100, 0.2, 1);
+        assert_eq!((train.len(), validation.len()), (80, 20));
+        assert!(validation.iter().all(|v| !train.contains(v)));
+        assert_eq!(split_units(100, 0.2, 1), (train, validation.clone()));
+        assert_ne!(split_units(100, 0.2, 2).1, validation);
+        assert_eq!(split_units(2, 0.2, 1).1.len(), 1);
+    }
+
+    #[test]
+    fn the_band_holds_its_share_of_residuals() {
+        let predicted: Vec<f32> = (0..1000).map(|i| (i % 125) as f32).collect();
+        let truth: Vec<f32> = predicted
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| p + ((i * 7919 % 1000) as f32 / 50.0 - 10.0))
+            .collect();
+        let band = RulBand::fit(&predicted, &truth, 125.0, 0.9);
+        let inside = predicted
+            .iter()
+            .zip(&truth)
+            .filter(|&(&p, &t)| {
+                let (lo, hi) = band.around(p);
+                (lo..=hi).contains(&t) || (t < 0.0 && lo == 0.0)
+            })
+            .count();
+        assert!((850..=950).contains(&inside), "{inside} of 1000 inside");
+        assert_eq!(band.around(0.0).0, 0.0);
+    }
+}
