@@ -137,7 +137,10 @@ fn check_meta(meta: &ModelMeta) -> Result<(), ArtifactError> {
     net.validate()
         .map_err(|err| ArtifactError::Meta(err.to_string()))?;
     let fail = |what: &str| Err(ArtifactError::Meta(what.to_owned()));
-    if meta.input_channels.len() != net.features {
+    let features = meta.rul.as_ref().map_or(meta.input_channels.len(), |rul| {
+        rul.features(meta.input_channels.len())
+    });
+    if features != net.features {
         return fail("the number of input channels does not match the network");
     }
     if meta.target_channels.len() != net.targets {
@@ -184,6 +187,7 @@ mod tests {
                 horizon: 2,
                 targets: 1,
                 output: OutputKind::Residual,
+                dropout: 0.0,
             },
             input_channels: vec!["a".into(), "b".into()],
             target_channels: vec!["a".into()],

@@ -5,9 +5,12 @@
 //! and exists only on `wasm32`. See `ARCHITECTURE.md` for the module map.
 
 pub mod artifact;
+pub mod backtest;
+pub mod baselines;
 pub mod chart;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
+pub mod conformal;
 pub mod ingest;
 pub mod metrics;
 pub mod model;
@@ -15,6 +18,7 @@ pub mod pipeline;
 pub mod prep;
 pub mod rul;
 pub mod train;
+pub mod twin;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -15,7 +15,7 @@
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::sigmoid;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 /// Errors from building or running the forecaster.
@@ -54,7 +54,7 @@ pub enum OutputKind {
 
 /// The shape of a forecaster: everything needed to rebuild it before loading
 /// its weights.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForecasterConfig {
     /// Input features per time step (targets first, then the other channels).
     pub features: usize,
@@ -72,6 +72,10 @@ pub struct ForecasterConfig {
     /// What the head forecasts.
     #[serde(default)]
     pub output: OutputKind,
+    /// Share of hidden activations zeroed at random while training (between
+    /// layers and before the head); 0 turns dropout off.
+    #[serde(default)]
+    pub dropout: f32,
 }
 
 impl ForecasterConfig {
@@ -87,6 +91,8 @@ impl ForecasterConfig {
             "at least one LSTM layer is needed"
         } else if self.horizon == 0 {
             "the horizon must be at least one step"
+        } else if !(0.0..0.9).contains(&self.dropout) {
+            "dropout must be at least 0 and below 0.9"
         } else if self.targets == 0 {
             "at least one target is needed"
         } else if self.output == OutputKind::Residual && self.targets > self.features {
@@ -117,6 +123,7 @@ impl ForecasterConfig {
             horizon: self.horizon,
             targets: self.targets,
             residual: self.output == OutputKind::Residual,
+            dropout: self.dropout,
         })
     }
 
@@ -204,6 +211,8 @@ pub struct Forecaster {
     targets: usize,
     /// Whether the head's output is added to the last observed targets.
     residual: bool,
+    /// Dropout share while training.
+    dropout: f32,
 }
 
 impl Forecaster {
@@ -222,7 +231,7 @@ impl Forecaster {
         let mut h = x;
         let depth = self.layers.len();
         for (index, layer) in self.layers.iter().enumerate() {
-            h = layer.forward(h, index + 1 < depth);
+            h = self.drop(layer.forward(h, index + 1 < depth));
         }
 
         let hidden = h.dims()[2];
@@ -235,6 +244,16 @@ impl Forecaster {
             Some(last) => out + last,
             None => out,
         }
+    }
+
+    /// Inverted dropout, only while training (on an autodiff device).
+    fn drop(&self, x: Tensor<3>) -> Tensor<3> {
+        if self.dropout <= 0.0 || !x.device().is_autodiff() {
+            return x;
+        }
+        let keep = 1.0 - f64::from(self.dropout);
+        let mask = x.random_like(Distribution::Bernoulli(keep));
+        x * mask / keep
     }
 
     /// Forecasts a batch of flat windows (`[count, lookback, features]`,
@@ -290,6 +309,7 @@ impl Forecaster {
             horizon: self.horizon,
             targets: self.targets,
             residual: self.residual,
+            dropout: self.dropout,
         })
     }
 }
@@ -348,6 +368,7 @@ mod tests {
             horizon: 4,
             targets: 2,
             output: OutputKind::Residual,
+            dropout: 0.0,
         }
     }
 

@@ -334,6 +334,7 @@ where
         horizon: setup.horizon,
         targets,
         output: OutputKind::Residual,
+        dropout: 0.0,
     };
     log::debug!(
         "training {network:?} on {} windows (stride {}), validating on {}",
@@ -528,5 +529,6 @@ fn forecast_view(
         actual: channel.values[start..end].to_vec(),
         forecasts: segments(forecast),
         baseline: Some(segments(persistence)),
+        ..ForecastView::default()
     }
 }

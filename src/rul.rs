@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use burn::tensor::Device;
 
 use crate::artifact::ModelMeta;
+use crate::chart::{BandSegment, ForecastSegment, ForecastView, SeriesLabels};
 use crate::ingest::{Fleet, Unit};
 use crate::model::{ForecasterConfig, OutputKind};
 use crate::pipeline::{PipelineError, TrainedModel};
@@ -47,6 +48,12 @@ fn no_smoothing() -> f32 {
 pub struct RulSetup {
     /// Sensor channels fed to the network.
     pub inputs: Vec<String>,
+    /// When above 0, each sensor is also fed as its deviation from the
+    /// unit's own mean over its first this many cycles (its baseline when
+    /// new), which takes out the differences between units that are not
+    /// wear. Causal: before that many cycles, the mean so far.
+    #[serde(default)]
+    pub baseline_cycles: usize,
     /// Cycles of history per window.
     pub window: usize,
     /// Ceiling of the RUL target, in cycles.
@@ -55,6 +62,9 @@ pub struct RulSetup {
     pub hidden: usize,
     /// Stacked LSTM layers.
     pub layers: usize,
+    /// Dropout share of hidden activations while training.
+    #[serde(default)]
+    pub dropout: f32,
     /// Share of the training units held out for early stopping.
     pub validation_units: f32,
     /// Weight of the newest reading in the causal exponential smoothing of
@@ -76,10 +86,12 @@ impl RulSetup {
         let shortest = fleet.units.iter().map(Unit::len).min().unwrap_or(0);
         Self {
             inputs,
+            baseline_cycles: 0,
             window: 30.min(shortest.max(2)),
             cap,
             hidden: 32,
             layers: 1,
+            dropout: 0.0,
             validation_units: 0.2,
             smoothing: 1.0,
             training: TrainConfig {
@@ -88,6 +100,8 @@ impl RulSetup {
                 learning_rate: 3e-3,
                 patience: 6,
                 seed: 42,
+                decay_after: 3,
+                weight_decay: 0.0,
             },
         }
     }
@@ -223,6 +237,21 @@ pub struct RulMeta {
     /// The sensor smoothing used in training ([`RulSetup::smoothing`]).
     #[serde(default = "no_smoothing")]
     pub smoothing: f32,
+    /// The baseline length used in training ([`RulSetup::baseline_cycles`]).
+    #[serde(default)]
+    pub baseline_cycles: usize,
+}
+
+impl RulMeta {
+    /// Network input features for `channels` input channels.
+    #[must_use]
+    pub fn features(&self, channels: usize) -> usize {
+        if self.baseline_cycles > 0 {
+            2 * channels
+        } else {
+            channels
+        }
+    }
 }
 
 /// A prediction band from residuals, per range of predicted RUL.
@@ -335,6 +364,47 @@ pub struct UnitPrediction {
     pub last: RulEstimate,
 }
 
+impl UnitPrediction {
+    /// The chart of this unit over its life: predicted RUL with its band
+    /// against the true RUL capped like the training target (what the model
+    /// was trained to say), on a cycle axis.
+    #[must_use]
+    pub fn view(&self, meta: &RulMeta) -> ForecastView {
+        let cap = meta.cap;
+        let capped = |values: &[f32]| values.iter().map(|&v| v.min(cap)).collect();
+        ForecastView {
+            title: format!(
+                "Unit {}: remaining useful life over its observed life",
+                self.unit
+            ),
+            channel: "remaining useful life (cycles)".to_owned(),
+            time_is_datetime: false,
+            time_secs: self.cycles.clone(),
+            actual: self
+                .truth
+                .as_deref()
+                .map_or_else(|| vec![f32::NAN; self.cycles.len()], capped),
+            forecasts: vec![ForecastSegment {
+                time_secs: self.cycles.clone(),
+                values: self.predicted.clone(),
+            }],
+            baseline: None,
+            bands: vec![BandSegment {
+                time_secs: self.cycles.clone(),
+                lower: self.lower.clone(),
+                upper: self.upper.clone(),
+            }],
+            labels: SeriesLabels {
+                actual: format!("true RUL (capped at {cap})"),
+                forecast: "predicted RUL".to_owned(),
+                band: format!("{:.0}% band", meta.band.level * 100.0),
+                x_axis: "cycle".to_owned(),
+                ..SeriesLabels::default()
+            },
+        }
+    }
+}
+
 /// How a RUL model did on a test fleet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RulEvaluation {
@@ -362,11 +432,66 @@ impl RulEvaluation {
     }
 }
 
-/// Positions of `names` among the fleet's channels.
-fn channel_indices(fleet: &Fleet, names: &[String]) -> Result<Vec<usize>, PipelineError> {
+/// Where an input feature comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// A sensor channel of the fleet.
+    Channel(usize),
+    /// The cycle column itself: the unit's age, which the network may use.
+    Cycle,
+    /// A sensor channel minus its mean over the unit's first cycles.
+    Deviation(usize, usize),
+    /// Cycles since the unit's first row (the deviation of the cycle).
+    Age,
+}
+
+impl Source {
+    /// The feature's values over `unit`'s rows, sensors smoothed by `alpha`.
+    fn values(self, unit: &Unit, alpha: f32) -> Vec<f32> {
+        match self {
+            Self::Channel(c) => smooth(&unit.channels[c], alpha),
+            Self::Cycle => unit.cycles.iter().map(|&c| c as f32).collect(),
+            Self::Age => {
+                let first = unit.cycles.first().copied().unwrap_or_default();
+                unit.cycles.iter().map(|&c| (c - first) as f32).collect()
+            }
+            Self::Deviation(c, cycles) => {
+                let smoothed = smooth(&unit.channels[c], alpha);
+                let raw = &unit.channels[c];
+                let mut sum = 0.0f64;
+                smoothed
+                    .iter()
+                    .enumerate()
+                    .map(|(row, &value)| {
+                        if row < cycles {
+                            sum += f64::from(raw[row]);
+                        }
+                        let seen = (row + 1).min(cycles).max(1);
+                        value - (sum / seen as f64) as f32
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// The source of each input named in `names`: a channel of the fleet, or
+/// its cycle column. Every missing name is listed in the error.
+fn input_sources(
+    fleet: &Fleet,
+    names: &[String],
+    baseline_cycles: usize,
+) -> Result<Vec<Source>, PipelineError> {
+    let find = |name: &String| {
+        if *name == fleet.cycle_column {
+            Some(Source::Cycle)
+        } else {
+            fleet.channel_index(name).map(Source::Channel)
+        }
+    };
     let missing: Vec<String> = names
         .iter()
-        .filter(|name| fleet.channel_index(name).is_none())
+        .filter(|name| find(name).is_none())
         .map(|name| format!("`{name}`"))
         .collect();
     if !missing.is_empty() {
@@ -375,10 +500,19 @@ fn channel_indices(fleet: &Fleet, names: &[String]) -> Result<Vec<usize>, Pipeli
             missing: missing.join(", "),
         });
     }
-    Ok(names
-        .iter()
-        .filter_map(|name| fleet.channel_index(name))
-        .collect())
+    let mut sources: Vec<Source> = names.iter().filter_map(find).collect();
+    if baseline_cycles > 0 {
+        // One deviation per input, so the network has twice the inputs.
+        let deviations: Vec<Source> = sources
+            .iter()
+            .map(|source| match source {
+                Source::Channel(c) => Source::Deviation(*c, baseline_cycles),
+                _ => Source::Age,
+            })
+            .collect();
+        sources.extend(deviations);
+    }
+    Ok(sources)
 }
 
 /// Causal exponential smoothing: each value becomes `alpha` times itself
@@ -402,13 +536,13 @@ pub fn smooth(values: &[f32], alpha: f32) -> Vec<f32> {
 
 /// z-score statistics of the chosen channels over the rows of `units`,
 /// smoothed as the network will see them.
-fn fit_normalizer(fleet: &Fleet, inputs: &[usize], units: &[usize], alpha: f32) -> Normalizer {
+fn fit_normalizer(fleet: &Fleet, inputs: &[Source], units: &[usize], alpha: f32) -> Normalizer {
     let columns: Vec<Vec<f32>> = inputs
         .iter()
-        .map(|&c| {
+        .map(|&source| {
             units
                 .iter()
-                .flat_map(|&u| smooth(&fleet.units[u].channels[c], alpha))
+                .flat_map(|&u| source.values(&fleet.units[u], alpha))
                 .collect()
         })
         .collect();
@@ -422,7 +556,7 @@ fn fit_normalizer(fleet: &Fleet, inputs: &[usize], units: &[usize], alpha: f32) 
 /// A window that would start before the unit's first row repeats that first
 /// row, so short test units still get a prediction. Labels are `rul / cap`.
 struct WindowCutter<'a> {
-    inputs: &'a [usize],
+    inputs: &'a [Source],
     normalizer: &'a Normalizer,
     window: usize,
     cap: f32,
@@ -435,9 +569,9 @@ impl WindowCutter<'_> {
             .inputs
             .iter()
             .enumerate()
-            .map(|(feature, &c)| {
-                let smoothed = smooth(&unit.channels[c], self.smoothing);
-                self.normalizer.normalize(feature, &smoothed)
+            .map(|(feature, &source)| {
+                let values = source.values(unit, self.smoothing);
+                self.normalizer.normalize(feature, &values)
             })
             .collect();
         for end in ends {
@@ -517,7 +651,7 @@ where
             fleet.units.len()
         )));
     }
-    let inputs = channel_indices(fleet, &setup.inputs)?;
+    let inputs = input_sources(fleet, &setup.inputs, setup.baseline_cycles)?;
     let (train_units, validation_units) = split_units(
         fleet.units.len(),
         setup.validation_units,
@@ -543,6 +677,7 @@ where
         horizon: 1,
         targets: 1,
         output: OutputKind::Direct,
+        dropout: setup.dropout,
     };
     log::debug!(
         "training RUL {network:?} on {} windows from {} units, validating on {} windows from {}",
@@ -590,6 +725,7 @@ where
                 .collect(),
             band,
             smoothing: setup.smoothing,
+            baseline_cycles: setup.baseline_cycles,
         }),
     };
     Ok(TrainedModel {
@@ -626,7 +762,7 @@ pub async fn evaluate(
 ) -> Result<RulEvaluation, PipelineError> {
     let meta = &model.meta;
     let rul = meta.rul.as_ref().ok_or(PipelineError::NotRul)?;
-    let inputs = channel_indices(fleet, &meta.input_channels)?;
+    let inputs = input_sources(fleet, &meta.input_channels, rul.baseline_cycles)?;
     if let Some(values) = true_rul
         && values.len() != fleet.units.len()
     {
@@ -751,7 +887,7 @@ mod tests {
             std: vec![1.0],
         };
         let cutter = WindowCutter {
-            inputs: &[0],
+            inputs: &[Source::Channel(0)],
             normalizer: &normalizer,
             window: 4,
             cap: 100.0,

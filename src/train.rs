@@ -7,6 +7,7 @@
 //! do that asynchronously; natively [`block_on`] drives it.
 
 use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,13 @@ pub struct TrainConfig {
     pub patience: usize,
     /// Seed of the weight initialisation and of the batch order.
     pub seed: u64,
+    /// Epochs without a better validation loss after which the learning
+    /// rate is halved (again after as many more); 0 keeps it fixed.
+    #[serde(default)]
+    pub decay_after: usize,
+    /// L2 penalty on the weights (Adam's weight decay); 0 turns it off.
+    #[serde(default)]
+    pub weight_decay: f32,
 }
 
 impl Default for TrainConfig {
@@ -54,6 +62,8 @@ impl Default for TrainConfig {
             learning_rate: 2e-3,
             patience: 4,
             seed: 42,
+            decay_after: 0,
+            weight_decay: 0.0,
         }
     }
 }
@@ -162,7 +172,9 @@ where
     device.seed(settings.seed);
     let autodiff = device.clone().autodiff();
     let mut model = config.init(&autodiff)?;
-    let mut optimizer = AdamConfig::new().init();
+    let decay =
+        (settings.weight_decay > 0.0).then(|| WeightDecayConfig::new(settings.weight_decay));
+    let mut optimizer = AdamConfig::new().with_weight_decay(decay).init();
 
     let initial_validation_loss = validation_loss(&model.valid(), validation, device).await?;
     let mut best = model.valid();
@@ -180,6 +192,8 @@ where
     let batches = train.len().div_ceil(batch_size);
     let mut order: Vec<usize> = (0..train.len()).collect();
 
+    let mut learning_rate = settings.learning_rate;
+
     'epochs: for epoch in 1..=settings.epochs {
         rng.shuffle(&mut order);
         let mut loss_sum = 0.0f64;
@@ -192,7 +206,7 @@ where
             }
             loss_sum += f64::from(value) * chunk.len() as f64;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(settings.learning_rate, model, grads);
+            model = optimizer.step(learning_rate, model, grads);
 
             let report = Progress::Batch {
                 epoch,
@@ -218,6 +232,10 @@ where
             since_best = 0;
         } else {
             since_best += 1;
+            if settings.decay_after > 0 && since_best % settings.decay_after == 0 {
+                learning_rate *= 0.5;
+                log::debug!("epoch {epoch}: learning rate halved to {learning_rate:e}");
+            }
         }
 
         let report = Progress::Epoch {
@@ -380,6 +398,7 @@ mod tests {
             horizon: 3,
             targets: 1,
             output: OutputKind::Residual,
+            dropout: 0.0,
         };
         let settings = TrainConfig {
             epochs: 8,
@@ -387,6 +406,8 @@ mod tests {
             learning_rate: 1e-2,
             patience: 8,
             seed: 7,
+            decay_after: 0,
+            weight_decay: 0.0,
         };
         let train = sine_windows(0, 450);
         let validation = sine_windows(450, 600);
@@ -423,6 +444,7 @@ mod tests {
             horizon: 3,
             targets: 1,
             output: OutputKind::Residual,
+            dropout: 0.0,
         };
         let train = sine_windows(0, 300);
         let validation = sine_windows(300, 400);

@@ -1,7 +1,8 @@
 //! The forecast and loss charts rendered to SVG through the public API.
 
 use twinlab::chart::{
-    ForecastSegment, ForecastView, LossView, PALETTE, decimate_min_max, forecast_svg, loss_svg,
+    BandSegment, ForecastSegment, ForecastView, LossView, PALETTE, SeriesLabels, decimate_min_max,
+    forecast_svg, loss_svg,
 };
 
 /// The chart size most tests render at, in pixels.
@@ -115,6 +116,7 @@ fn actual_only(len: usize) -> ForecastView {
         actual: sine(len),
         forecasts: Vec::new(),
         baseline: None,
+        ..ForecastView::default()
     }
 }
 
@@ -613,4 +615,48 @@ fn a_nan_epoch_breaks_the_loss_line() {
         .count();
     assert_eq!(all, 3, "two runs and the legend sample");
     assert_eq!(dots_in(&svg, PALETTE.train), 5);
+}
+
+#[test]
+fn bands_are_shaded_and_named_and_labels_can_be_changed() {
+    let len = 60;
+    let view = ForecastView {
+        title: "Unit 7".to_owned(),
+        channel: "RUL (cycles)".to_owned(),
+        forecasts: vec![segment(0, len, 20.0)],
+        bands: vec![BandSegment {
+            time_secs: steps(len),
+            lower: vec![10.0; len],
+            upper: vec![30.0; len],
+        }],
+        labels: SeriesLabels {
+            actual: "true RUL".to_owned(),
+            forecast: "predicted RUL".to_owned(),
+            band: "90% band".to_owned(),
+            x_axis: "cycle".to_owned(),
+            ..SeriesLabels::default()
+        },
+        ..actual_only(len)
+    };
+    let svg = forecast_svg(&view, WIDTH, HEIGHT).expect("renders");
+    let texts = texts(&svg);
+    for label in ["true RUL", "predicted RUL", "90% band", "cycle"] {
+        assert!(
+            texts.iter().any(|text| text == label),
+            "{label} missing: {texts:?}"
+        );
+    }
+    assert!(
+        !texts.iter().any(|text| text == "LSTM forecast"),
+        "{texts:?}"
+    );
+    // The band is one filled polygon in the forecast colour.
+    let fill = hex(PALETTE.forecast);
+    let polygons = tags(&svg, "polygon");
+    assert!(
+        polygons
+            .iter()
+            .any(|tag| attribute(tag, "fill") == Some(fill.as_str())),
+        "no band polygon filled with {fill}: {polygons:?}"
+    );
 }

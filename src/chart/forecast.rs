@@ -5,6 +5,7 @@ use plotters::chart::{ChartBuilder, SeriesLabelPosition};
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::drawing::DrawingArea;
+use plotters::element::{PathElement, Polygon};
 use plotters::prelude::DrawingBackend;
 use plotters::style::{BLACK, Color, TRANSPARENT};
 
@@ -15,7 +16,9 @@ use super::series::{
     CAPTION_FONT_PX, Chart, FONT_FAMILY, LABEL_FONT_PX, LineLook, Stroke, add_legend_entry,
     draw_legend, draw_note, draw_runs, evenly_chosen, pair_points,
 };
-use super::{ChartError, ForecastSegment, ForecastView, PALETTE, clear, decimate_min_max};
+use super::{
+    BandSegment, ChartError, ForecastSegment, ForecastView, PALETTE, clear, decimate_min_max,
+};
 
 /// The most forecast segments drawn per kind; longer lists are sampled evenly,
 /// which keeps drawing fast when hundreds of horizons are stitched together.
@@ -66,6 +69,18 @@ const BASELINE_LOOK: LineLook = LineLook {
     dot_radius_px: 3,
 };
 
+/// How the bands are drawn (their fill takes this colour at
+/// [`BAND_OPACITY`]).
+const BAND_LOOK: LineLook = LineLook {
+    color: PALETTE.forecast,
+    width_px: 8,
+    stroke: Stroke::Solid,
+    dot_radius_px: 3,
+};
+
+/// Opacity of the band fill.
+const BAND_OPACITY: f64 = 0.18;
+
 /// Draws the forecast chart of `view` on `root`.
 ///
 /// The actual series is a black line, every model forecast an orange line
@@ -93,7 +108,17 @@ pub fn draw_forecast<DB: DrawingBackend>(
         .map(segment_points)
         .unwrap_or_default();
 
-    let all_series = || std::iter::once(&actual).chain(&forecasts).chain(&baseline);
+    let bands = band_points(&view.bands);
+    let band_edges: Vec<Vec<(f64, f64)>> = bands
+        .iter()
+        .flat_map(|(lower, upper)| [lower.clone(), upper.clone()])
+        .collect();
+    let all_series = || {
+        std::iter::once(&actual)
+            .chain(&forecasts)
+            .chain(&baseline)
+            .chain(&band_edges)
+    };
     let finite_points = || {
         all_series()
             .flatten()
@@ -124,6 +149,9 @@ pub fn draw_forecast<DB: DrawingBackend>(
     };
 
     let area = chart.plotting_area();
+    for band in &bands {
+        draw_band(area, band)?;
+    }
     draw_runs(area, &thin(&actual), ACTUAL_LOOK)?;
     for segment in &baseline {
         draw_runs(area, &thin(segment), BASELINE_LOOK)?;
@@ -132,12 +160,57 @@ pub fn draw_forecast<DB: DrawingBackend>(
         draw_runs(area, &thin(segment), FORECAST_LOOK)?;
     }
 
-    add_legend_entry(&mut chart, "actual", ACTUAL_LOOK)?;
-    add_legend_entry(&mut chart, "LSTM forecast", FORECAST_LOOK)?;
+    let labels = &view.labels;
+    add_legend_entry(&mut chart, &labels.actual, ACTUAL_LOOK)?;
+    add_legend_entry(&mut chart, &labels.forecast, FORECAST_LOOK)?;
     if view.baseline.is_some() {
-        add_legend_entry(&mut chart, "persistence", BASELINE_LOOK)?;
+        add_legend_entry(&mut chart, &labels.baseline, BASELINE_LOOK)?;
+    }
+    if !bands.is_empty() {
+        add_legend_entry(&mut chart, &labels.band, BAND_LOOK)?;
     }
     draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// A band's lower and upper edges as points.
+type BandPoints = (Vec<(f64, f64)>, Vec<(f64, f64)>);
+
+/// The lower and upper edges of at most [`MAX_SEGMENTS`] bands, as points.
+fn band_points(bands: &[BandSegment]) -> Vec<BandPoints> {
+    evenly_chosen(bands, MAX_SEGMENTS)
+        .map(|band| {
+            (
+                pair_points(&band.time_secs, &band.lower),
+                pair_points(&band.time_secs, &band.upper),
+            )
+        })
+        .collect()
+}
+
+/// Shades the area between a band's edges, one polygon per run of points
+/// where both edges are finite.
+fn draw_band<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::prelude::Cartesian2d<TimeAxis, RangedCoordf64>>,
+    (lower, upper): &BandPoints,
+) -> Result<(), ChartError> {
+    let style = BAND_LOOK.color.mix(BAND_OPACITY).filled();
+    let finite = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    let pairs: Vec<((f64, f64), (f64, f64))> =
+        lower.iter().copied().zip(upper.iter().copied()).collect();
+    for run in pairs.split(|(lo, hi)| !(finite(lo) && finite(hi))) {
+        if run.is_empty() {
+            continue;
+        }
+        let mut outline: Vec<(f64, f64)> = run.iter().map(|&(_, hi)| hi).collect();
+        outline.extend(run.iter().rev().map(|&(lo, _)| lo));
+        if run.len() == 1 {
+            // A one-time band is a vertical bar.
+            area.draw(&PathElement::new(outline, BAND_LOOK.color.stroke_width(3)))?;
+        } else {
+            area.draw(&Polygon::new(outline, style))?;
+        }
+    }
+    Ok(())
 }
 
 /// The points of at most [`MAX_SEGMENTS`] of `segments`, chosen evenly.
@@ -191,6 +264,7 @@ fn draw_axes<DB: DrawingBackend>(
         TimeScale::Steps => STEP_TICK_PX,
     };
     let x_desc = match scale {
+        _ if !view.labels.x_axis.is_empty() => view.labels.x_axis.as_str(),
         TimeScale::EpochSecs => "time (UTC)",
         TimeScale::Steps => "step",
     };

@@ -53,6 +53,50 @@ pub struct ForecastView {
     pub forecasts: Vec<ForecastSegment>,
     /// Persistence (last value) forecasts, drawn dashed, if there are any.
     pub baseline: Option<Vec<ForecastSegment>>,
+    /// Prediction intervals, drawn as shaded bands under the forecasts.
+    #[serde(default)]
+    pub bands: Vec<BandSegment>,
+    /// The legend's words and the x axis description.
+    #[serde(default)]
+    pub labels: SeriesLabels,
+}
+
+/// A prediction interval over a run of times.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BandSegment {
+    /// The x value of each point, as [`ForecastView::time_secs`].
+    pub time_secs: Vec<f64>,
+    /// Lower edge at each time.
+    pub lower: Vec<f32>,
+    /// Upper edge at each time.
+    pub upper: Vec<f32>,
+}
+
+/// What the series of a [`ForecastView`] are called on the chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesLabels {
+    /// The actual series.
+    pub actual: String,
+    /// The model's forecasts.
+    pub forecast: String,
+    /// The baseline forecasts.
+    pub baseline: String,
+    /// The bands.
+    pub band: String,
+    /// The x axis description; empty picks `time (UTC)` or `step`.
+    pub x_axis: String,
+}
+
+impl Default for SeriesLabels {
+    fn default() -> Self {
+        Self {
+            actual: "actual".to_owned(),
+            forecast: "LSTM forecast".to_owned(),
+            baseline: "persistence".to_owned(),
+            band: "interval".to_owned(),
+            x_axis: String::new(),
+        }
+    }
 }
 
 /// One forecast: the values predicted for a run of future times.

@@ -1,6 +1,7 @@
 //! The native command line: train and evaluate on files of any size with the
 //! same core as the page, and write model files the page can load.
 
+mod protocol;
 mod rul;
 
 use std::fmt::Write as _;
@@ -35,6 +36,10 @@ enum Command {
     /// Train remaining-useful-life models on a run-to-failure fleet over
     /// several seeds and score them on a test fleet.
     Rul(rul::RulArgs),
+    /// Run the standard long-horizon protocol (ETTh-style splits, z-scored,
+    /// univariate) and score the LSTM against every baseline, with conformal
+    /// intervals.
+    Protocol(protocol::ProtocolArgs),
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +113,7 @@ pub fn run() -> ExitCode {
         Command::Train(args) => train(&args),
         Command::Evaluate(args) => evaluate(&args),
         Command::Rul(args) => rul::run(&args),
+        Command::Protocol(args) => protocol::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -68,12 +68,36 @@ pub(super) struct RulArgs {
     /// Epochs without improvement before stopping.
     #[arg(long)]
     patience: Option<usize>,
+    /// Epochs without improvement after which the learning rate is halved (0: never).
+    #[arg(long)]
+    decay_after: Option<usize>,
+    /// Dropout share of hidden activations while training.
+    #[arg(long)]
+    dropout: Option<f32>,
+    /// Adam weight decay (L2 penalty).
+    #[arg(long)]
+    weight_decay: Option<f32>,
+    /// Share of training units held out for early stopping.
+    #[arg(long)]
+    validation_units: Option<f32>,
+    /// Also feed each sensor's deviation from the unit's mean over its first N cycles.
+    #[arg(long)]
+    baseline_cycles: Option<usize>,
+    /// Also feed the unit's age (the cycle column) to the network.
+    #[arg(long)]
+    age: bool,
     /// Where to write the model of the first seed.
     #[arg(long, short)]
     out: Option<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Also print each test unit's last-cycle estimate (first seed only).
+    #[arg(long)]
+    units: bool,
+    /// Write every seed's test predictions (every unit, every cycle) as JSON lines here.
+    #[arg(long)]
+    dump: Option<PathBuf>,
 }
 
 /// One seed's run.
@@ -171,8 +195,22 @@ fn setup_from(args: &RulArgs, fleet: &Fleet) -> RulSetup {
     set(&mut setup.training.epochs, args.epochs);
     set(&mut setup.training.batch_size, args.batch_size);
     set(&mut setup.training.patience, args.patience);
+    set(&mut setup.training.decay_after, args.decay_after);
+    set(&mut setup.baseline_cycles, args.baseline_cycles);
+    if args.age && !setup.inputs.contains(&fleet.cycle_column) {
+        setup.inputs.push(fleet.cycle_column.clone());
+    }
     if let Some(lr) = args.learning_rate {
         setup.training.learning_rate = lr;
+    }
+    if let Some(dropout) = args.dropout {
+        setup.dropout = dropout;
+    }
+    if let Some(decay) = args.weight_decay {
+        setup.training.weight_decay = decay;
+    }
+    if let Some(share) = args.validation_units {
+        setup.validation_units = share;
     }
     if let Some(alpha) = args.smoothing {
         setup.smoothing = alpha;
@@ -257,6 +295,22 @@ pub(super) fn run(args: &RulArgs) -> Result<(), String> {
                 bytes.len()
             );
         }
+        if let (Some(path), Some(evaluation)) = (&args.dump, &evaluation) {
+            let line = serde_json::json!({ "seed": seed, "units": evaluation.units });
+            let mut text = std::fs::read_to_string(path).unwrap_or_default();
+            if seed == args.seed {
+                text.clear();
+            }
+            let _ = writeln!(text, "{line}");
+            std::fs::write(path, text)
+                .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        }
+        if args.units
+            && seed == args.seed
+            && let Some(evaluation) = &evaluation
+        {
+            eprint!("{}", unit_table(evaluation));
+        }
         let run = seed_run(seed, train_seconds, &model, evaluation.as_ref());
         eprintln!("{}", describe_run(&run));
         runs.push(run);
@@ -324,6 +378,30 @@ fn describe_run(run: &SeedRun) -> String {
         );
     }
     line
+}
+
+/// Each unit's last-cycle estimate, band and true RUL.
+fn unit_table(evaluation: &RulEvaluation) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>6} {:>7} {:>9} {:>17} {:>9}",
+        "unit", "cycle", "RUL", "band", "true"
+    );
+    for unit in &evaluation.units {
+        let last = unit.last;
+        let truth = unit
+            .truth
+            .as_ref()
+            .and_then(|t| t.last())
+            .map_or_else(|| "-".to_owned(), |t| format!("{t:.0}"));
+        let _ = writeln!(
+            out,
+            "{:>6} {:>7} {:>9.1} {:>8.1}–{:<8.1} {:>9}",
+            last.unit, last.cycle, last.rul, last.lower, last.upper, truth
+        );
+    }
+    out
 }
 
 /// The runs and their mean ± std as an aligned text table.

@@ -230,6 +230,7 @@ pub async fn compare() -> Result<BackendComparison, WebError> {
         horizon: 4,
         targets: 1,
         output: OutputKind::Residual,
+        dropout: 0.0,
     };
     let windows = 4;
     let inputs: Vec<f32> = (0..windows * config.input_len())

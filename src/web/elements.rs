@@ -9,8 +9,9 @@ use web_sys::{
 };
 
 use crate::chart::ForecastView;
-use crate::ingest::Dataset;
+use crate::ingest::{Dataset, Fleet};
 use crate::pipeline::Setup;
+use crate::rul::{RulSetup, UnitPrediction};
 
 use super::WebError;
 use super::dom::{self, by_id};
@@ -32,6 +33,7 @@ const LOOKBACK_RANGE: (usize, usize) = (1, 2_000);
 const HORIZON_RANGE: (usize, usize) = (1, 1_000);
 const EPOCHS_RANGE: (usize, usize) = (1, 1_000);
 const HIDDEN_RANGE: (usize, usize) = (1, 512);
+const CAP_RANGE: (usize, usize) = (1, 10_000);
 
 /// Rows shown by the target list before it scrolls.
 const TARGET_LIST_ROWS: u32 = 6;
@@ -68,6 +70,16 @@ pub struct Elements {
     pub metrics: Element,
     pub download: HtmlAnchorElement,
     pub model_input: HtmlInputElement,
+    pub task_select: HtmlSelectElement,
+    pub test_fleet_input: HtmlInputElement,
+    pub rul_file_input: HtmlInputElement,
+    pub sensors: HtmlSelectElement,
+    pub window: HtmlInputElement,
+    pub cap: HtmlInputElement,
+    pub rul_metrics: Element,
+    pub rul_fleet: Element,
+    pub rul_unit_select: HtmlSelectElement,
+    pub rul_chart: HtmlCanvasElement,
 }
 
 impl Elements {
@@ -120,6 +132,16 @@ impl Elements {
             metrics: by_id(document, "metrics-table")?,
             download: by_id(document, "model-download")?,
             model_input: by_id(document, "model-input")?,
+            task_select: by_id(document, "task-select")?,
+            test_fleet_input: by_id(document, "test-fleet-input")?,
+            rul_file_input: by_id(document, "rul-file-input")?,
+            sensors: by_id(document, "sensor-select")?,
+            window: by_id(document, "window-input")?,
+            cap: by_id(document, "cap-input")?,
+            rul_metrics: by_id(document, "rul-metrics")?,
+            rul_fleet: by_id(document, "rul-fleet")?,
+            rul_unit_select: by_id(document, "rul-unit-select")?,
+            rul_chart: by_id(document, "rul-chart")?,
         })
     }
 
@@ -148,7 +170,11 @@ impl Elements {
             None => "",
         };
         self.demo_select.set_value(key);
+        self.show_credit(key);
+    }
 
+    /// Shows the data credit of demo `key` only.
+    fn show_credit(&self, key: &str) {
         let credits = self.attribution.children();
         for index in 0..credits.length() {
             if let Some(credit) = credits.item(index) {
@@ -160,11 +186,42 @@ impl Elements {
         }
     }
 
+    /// Shows every element whose `data-task` is `key` and hides those of
+    /// the other task.
+    pub fn show_task(&self, key: &str) {
+        self.task_select.set_value(key);
+        let Ok(nodes) = self.document.query_selector_all("[data-task]") else {
+            return;
+        };
+        for index in 0..nodes.length() {
+            if let Some(element) = nodes
+                .item(index)
+                .and_then(|n| n.dyn_into::<HtmlElement>().ok())
+            {
+                let shown = element.get_attribute("data-task").as_deref() == Some(key);
+                element.set_hidden(!shown);
+            }
+        }
+    }
+
+    /// Points the selector at the fleet demo, or at the user's fleet file.
+    pub fn show_fleet_source(&self, demo: bool, name: Option<&str>) {
+        if demo {
+            self.demo_select.set_value("fd001");
+            self.show_credit("fd001");
+        } else {
+            self.show_source(name.map(|name| (None, name)));
+        }
+    }
+
     /// Disables what must not change while the worker runs a job; the Stop
     /// button only while it trains.
     pub fn set_busy(&self, busy: bool, training: bool) {
         self.demo_select.set_disabled(busy);
+        self.task_select.set_disabled(busy);
         self.dataset_input.set_disabled(busy);
+        self.test_fleet_input.set_disabled(busy);
+        self.rul_file_input.set_disabled(busy);
         self.model_input.set_disabled(busy);
         self.train.set_disabled(busy);
         self.stop.set_disabled(!training);
@@ -235,6 +292,79 @@ impl Elements {
     /// The backend chosen in the form.
     pub fn backend_choice(&self) -> BackendChoice {
         BackendChoice::from_form_value(&self.backend_select.value())
+    }
+
+    /// Fills the RUL part of the setup form from `setup` and the fleet's
+    /// channels (the cycle column is offered too, as the unit's age).
+    pub fn fill_rul_setup(&self, fleet: &Fleet, setup: &RulSetup) {
+        dom::clear(&self.sensors);
+        let names = fleet
+            .channel_names
+            .iter()
+            .filter(|name| !fleet.constant_channels.contains(name))
+            .chain(std::iter::once(&fleet.cycle_column));
+        let mut count = 0;
+        for name in names {
+            let selected = setup.inputs.contains(name);
+            let label = if *name == fleet.cycle_column {
+                format!("{name} (age in cycles)")
+            } else {
+                name.clone()
+            };
+            if let Ok(option) =
+                HtmlOptionElement::new_with_text_and_value_and_default_selected_and_selected(
+                    &label, name, selected, selected,
+                )
+            {
+                let _ = self.sensors.append_child(&option);
+                count += 1;
+            }
+        }
+        self.sensors.set_size((count as u32).clamp(2, 8));
+        self.window.set_value(&setup.window.to_string());
+        self.cap.set_value(&format!("{}", setup.cap));
+        self.epochs.set_value(&setup.training.epochs.to_string());
+        self.hidden.set_value(&setup.hidden.to_string());
+    }
+
+    /// Reads the RUL setup: [`RulSetup::suggest`] with the user's changes.
+    pub fn read_rul_setup(&self, fleet: &Fleet) -> Result<RulSetup, WebError> {
+        let mut setup = RulSetup::suggest(fleet);
+        let options = self.sensors.selected_options();
+        let inputs: Vec<String> = (0..options.length())
+            .filter_map(|index| options.item(index))
+            .filter_map(|option| option.dyn_into::<HtmlOptionElement>().ok())
+            .map(|option| option.value())
+            .collect();
+        if inputs.is_empty() {
+            return Err(WebError::Input("choose at least one sensor".to_owned()));
+        }
+        setup.inputs = inputs;
+        setup.window = read_count(&self.window, "Window", LOOKBACK_RANGE)?;
+        let cap = read_count(&self.cap, "RUL cap", CAP_RANGE)?;
+        setup.cap = cap as f32;
+        setup.training.epochs = read_count(&self.epochs, "Epochs", EPOCHS_RANGE)?;
+        setup.hidden = read_count(&self.hidden, "Hidden units", HIDDEN_RANGE)?;
+        Ok(setup)
+    }
+
+    /// Lists the predicted units in the unit selector.
+    pub fn fill_units(&self, units: &[UnitPrediction], selected: usize) {
+        dom::clear(&self.rul_unit_select);
+        for (index, unit) in units.iter().enumerate() {
+            let text = format!("Unit {}", unit.unit);
+            if let Ok(option) =
+                HtmlOptionElement::new_with_text_and_value_and_default_selected_and_selected(
+                    &text,
+                    &index.to_string(),
+                    index == selected,
+                    index == selected,
+                )
+            {
+                let _ = self.rul_unit_select.append_child(&option);
+            }
+        }
+        self.rul_unit_select.set_disabled(units.is_empty());
     }
 
     /// Lists the forecast views in the view selector, shown only when

@@ -16,6 +16,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::artifact::ModelMeta;
 use crate::pipeline::{Evaluation, Setup};
+use crate::rul::{RulEvaluation, RulSetup};
 use crate::train::Progress;
 
 use super::WebError;
@@ -119,6 +120,47 @@ pub struct LoadModelRequest {
     pub backend: BackendChoice,
 }
 
+/// A file sent to the worker: its name and bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedFile {
+    /// The file's name.
+    pub name: String,
+    /// Its bytes.
+    pub bytes: ByteBuf,
+}
+
+/// Train a remaining-useful-life model on a fleet file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RulTrainRequest {
+    /// The run-to-failure training fleet.
+    pub train: NamedFile,
+    /// A test fleet to score the model on, when there is one.
+    pub test: Option<NamedFile>,
+    /// The true RUL of each test unit at its last cycle, when given.
+    pub true_rul: Option<ByteBuf>,
+    /// Largest file accepted, in bytes.
+    pub max_bytes: usize,
+    /// What to train.
+    pub setup: RulSetup,
+    /// Where to train it.
+    pub backend: BackendChoice,
+}
+
+/// Load a RUL model file and score it on a test fleet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RulLoadRequest {
+    /// The model file.
+    pub model: ByteBuf,
+    /// The fleet to predict.
+    pub test: NamedFile,
+    /// Its true RUL at the last cycle, when given.
+    pub true_rul: Option<ByteBuf>,
+    /// Largest file accepted, in bytes.
+    pub max_bytes: usize,
+    /// Where to run the model.
+    pub backend: BackendChoice,
+}
+
 /// Page → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -134,6 +176,36 @@ pub enum ToWorker {
     Stop,
     /// Score a model file on a dataset; answered by `evaluated`.
     LoadModel(LoadModelRequest),
+    /// Train a RUL model; answered by `progress` messages, then `rul_trained`.
+    TrainRul(Box<RulTrainRequest>),
+    /// Score a RUL model file on a fleet; answered by `rul_evaluated`.
+    LoadRulModel(Box<RulLoadRequest>),
+}
+
+/// A finished RUL training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RulTrained {
+    /// Predictions and scores on the test fleet, when one was sent.
+    pub evaluation: Option<RulEvaluation>,
+    /// The model's metadata.
+    pub meta: ModelMeta,
+    /// The model file.
+    pub model: ByteBuf,
+    /// The backend that trained it.
+    pub backend: BackendInfo,
+    /// Wall time of the training loop, in seconds.
+    pub train_seconds: f64,
+}
+
+/// A RUL model file scored on a fleet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RulEvaluated {
+    /// Predictions and scores.
+    pub evaluation: RulEvaluation,
+    /// The model's metadata.
+    pub meta: ModelMeta,
+    /// The backend that ran it.
+    pub backend: BackendInfo,
 }
 
 /// A finished training run.
@@ -177,6 +249,10 @@ pub enum FromWorker {
     Trained(Box<Trained>),
     /// A model file was scored.
     Evaluated(Box<Evaluated>),
+    /// RUL training finished.
+    RulTrained(Box<RulTrained>),
+    /// A RUL model file was scored.
+    RulEvaluated(Box<RulEvaluated>),
     /// A job failed; `internal` is set when the worker panicked and is gone.
     Failed {
         /// What went wrong, for the user.

@@ -72,6 +72,14 @@ pub enum WebError {
         /// The pipeline's error (which channel is missing, or too few rows).
         source: PipelineError,
     },
+    /// A model file cannot be used.
+    #[error("could not load the model `{name}`: {source}")]
+    Model {
+        /// The file's name.
+        name: String,
+        /// What is wrong with it.
+        source: PipelineError,
+    },
     /// Training, evaluation or the model file failed.
     #[error(transparent)]
     Pipeline(#[from] PipelineError),

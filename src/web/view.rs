@@ -7,10 +7,12 @@ use plotters::drawing::{DrawingArea, IntoDrawingArea};
 use plotters_canvas::CanvasBackend;
 use web_sys::{Document, Element, HtmlCanvasElement};
 
+use crate::artifact::ModelMeta;
 use crate::chart::{self, ChartError, ForecastView, LossView};
-use crate::ingest::DataReport;
+use crate::ingest::{DataReport, FleetReport};
 use crate::metrics::ErrorMetrics;
 use crate::pipeline::Evaluation;
+use crate::rul::RulEvaluation;
 
 use super::WebError;
 use super::dom::{append, clear, element_with_text};
@@ -259,4 +261,156 @@ pub fn draw_forecast(canvas: &HtmlCanvasElement, view: &ForecastView) -> Result<
     let area = canvas_area(canvas)?;
     chart::draw_forecast(&area, view).map_err(chart_error)?;
     area.present().map_err(|err| chart_error(err.into()))
+}
+
+/// Fills `container` with the reports of the fleet files: each report's
+/// summary lines under its title, then the true-RUL file, if one is loaded.
+pub fn render_fleet_report(
+    document: &Document,
+    container: &Element,
+    reports: &[(&str, FleetReport)],
+    true_rul: Option<(&str, usize)>,
+) -> Result<(), WebError> {
+    clear(container);
+    for (title, report) in reports {
+        append(container, &element_with_text(document, "h3", title)?)?;
+        let list = document
+            .create_element("ul")
+            .map_err(|err| WebError::js("creating the report", &err))?;
+        for line in report.summary_lines() {
+            append(&list, &element_with_text(document, "li", &line)?)?;
+        }
+        append(container, &list)?;
+    }
+    if let Some((name, count)) = true_rul {
+        let text = format!("True RUL at the last cycle: {name}, {count} value(s)");
+        append(container, &element_with_text(document, "p", &text)?)?;
+    }
+    Ok(())
+}
+
+/// A table row of `cells`; the first cell (or every cell of a header row)
+/// is a `<th>`.
+fn table_row(document: &Document, cells: &[String], header: bool) -> Result<Element, WebError> {
+    let line = document
+        .create_element("tr")
+        .map_err(|err| WebError::js("creating a table", &err))?;
+    for (index, text) in cells.iter().enumerate() {
+        let tag = if header || index == 0 { "th" } else { "td" };
+        let cell = element_with_text(document, tag, text)?;
+        if tag == "th" {
+            cell.set_attribute("scope", if header { "col" } else { "row" })
+                .map_err(|err| WebError::js("creating a table", &err))?;
+        }
+        append(&line, &cell)?;
+    }
+    Ok(line)
+}
+
+/// Fills the RUL metrics `table`: RMSE, MAE and the PHM08 score at the last
+/// cycle against the true RUL capped like the target and as given, and the
+/// band's coverage.
+pub fn render_rul_metrics(
+    document: &Document,
+    table: &Element,
+    evaluation: &RulEvaluation,
+    meta: &ModelMeta,
+) -> Result<(), WebError> {
+    clear(table);
+    let Some(rul) = &meta.rul else {
+        return Ok(());
+    };
+    let (Some(capped), Some(raw)) = (evaluation.last_capped, evaluation.last_uncapped) else {
+        let note = "No true RUL is loaded for these units, so there is nothing to score.";
+        append(table, &element_with_text(document, "caption", note)?)?;
+        return Ok(());
+    };
+    let caption = format!(
+        "Errors at each unit's last cycle ({} units), in cycles; lower is better. PHM08 score: \
+         sum of exp(−d/13) − 1 for early and exp(d/10) − 1 for late predictions (d = predicted \
+         − true).",
+        capped.units
+    );
+    append(table, &element_with_text(document, "caption", &caption)?)?;
+    let header = ["True RUL", "RMSE", "MAE", "PHM08 score"].map(str::to_owned);
+    append(table, &table_row(document, &header, true)?)?;
+    for (label, scores) in [
+        (format!("capped at {}", rul.cap), capped),
+        ("as given".to_owned(), raw),
+    ] {
+        let cells = [
+            label,
+            format_metric(scores.rmse),
+            format_metric(scores.mae),
+            format_metric(scores.score),
+        ];
+        append(table, &table_row(document, &cells, false)?)?;
+    }
+    if let Some(coverage) = evaluation.band_coverage {
+        let cells = [
+            format!("{:.0}% band", rul.band.level * 100.0),
+            format!("covers {:.0}% of the capped true RUL", coverage * 100.0),
+            String::new(),
+            String::new(),
+        ];
+        append(table, &table_row(document, &cells, false)?)?;
+    }
+    Ok(())
+}
+
+/// Fills the fleet `table`: every unit ranked by predicted RUL at its last
+/// cycle, the most urgent first. Each row carries `data-unit-index` (its
+/// index into the evaluation's units) so a click can show its chart.
+pub fn render_fleet_ranking(
+    document: &Document,
+    table: &Element,
+    evaluation: &RulEvaluation,
+    selected: usize,
+) -> Result<(), WebError> {
+    clear(table);
+    let caption = "Fleet ranked by predicted remaining useful life, service the top first; \
+                   click a row to see that unit";
+    append(table, &element_with_text(document, "caption", caption)?)?;
+    let header = [
+        "Rank",
+        "Unit",
+        "Last cycle",
+        "Predicted RUL",
+        "Band",
+        "True RUL",
+    ]
+    .map(str::to_owned);
+    append(table, &table_row(document, &header, true)?)?;
+    for (rank, estimate) in evaluation.ranking().iter().enumerate() {
+        let Some(index) = evaluation
+            .units
+            .iter()
+            .position(|u| u.unit == estimate.unit)
+        else {
+            continue;
+        };
+        let truth = evaluation.units[index]
+            .truth
+            .as_ref()
+            .and_then(|t| t.last())
+            .map_or_else(|| "—".to_owned(), |t| format!("{t:.0}"));
+        let cells = [
+            (rank + 1).to_string(),
+            estimate.unit.to_string(),
+            format!("{}", estimate.cycle),
+            format!("{:.0}", estimate.rul),
+            format!("{:.0}–{:.0}", estimate.lower, estimate.upper),
+            truth,
+        ];
+        let row = table_row(document, &cells, false)?;
+        row.set_attribute("data-unit-index", &index.to_string())
+            .map_err(|err| WebError::js("creating a table", &err))?;
+        if index == selected {
+            row.set_class_name("selected");
+            row.set_attribute("aria-selected", "true")
+                .map_err(|err| WebError::js("creating a table", &err))?;
+        }
+        append(table, &row)?;
+    }
+    Ok(())
 }

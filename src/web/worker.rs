@@ -16,12 +16,14 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::ingest::{self, Dataset, IngestOptions};
+use crate::ingest::{self, Dataset, Fleet, FleetColumns, IngestOptions};
 use crate::pipeline::{self, PipelineError, TrainedModel};
+use crate::rul::{self, RulEvaluation};
 use crate::train::Control;
 
 use super::messages::{
-    self, Evaluated, FromWorker, LoadModelRequest, ToWorker, TrainRequest, Trained,
+    self, Evaluated, FromWorker, LoadModelRequest, NamedFile, RulEvaluated, RulLoadRequest,
+    RulTrainRequest, RulTrained, ToWorker, TrainRequest, Trained,
 };
 use super::{WebError, backend, dom};
 
@@ -98,6 +100,16 @@ fn handle(jobs: &Rc<Jobs>, data: JsValue) {
                 .await
                 .map(|done| FromWorker::Evaluated(Box::new(done)))
         }),
+        ToWorker::TrainRul(request) => spawn_job(jobs, move |stop| async move {
+            train_rul(*request, &stop, &post)
+                .await
+                .map(|done| FromWorker::RulTrained(Box::new(done)))
+        }),
+        ToWorker::LoadRulModel(request) => spawn_job(jobs, move |_| async move {
+            load_rul_model(*request, &post)
+                .await
+                .map(|done| FromWorker::RulEvaluated(Box::new(done)))
+        }),
     }
 }
 
@@ -137,6 +149,128 @@ fn parse(name: &str, bytes: &[u8], max_bytes: usize) -> Result<Dataset, WebError
             name: name.to_owned(),
             source,
         })
+}
+
+fn parse_fleet(file: &NamedFile, max_bytes: usize) -> Result<Fleet, WebError> {
+    let options = IngestOptions {
+        max_bytes,
+        ..IngestOptions::default()
+    };
+    ingest::parse_fleet(&file.name, &file.bytes, &FleetColumns::default(), &options)
+        .map(|ingested| ingested.fleet)
+        .map_err(|source| WebError::Ingest {
+            name: file.name.clone(),
+            source,
+        })
+}
+
+fn parse_true_rul(bytes: Option<&[u8]>, max_bytes: usize) -> Result<Option<Vec<f32>>, WebError> {
+    let options = IngestOptions {
+        max_bytes,
+        ..IngestOptions::default()
+    };
+    bytes
+        .map(|bytes| {
+            ingest::parse_rul_values(bytes, &options).map_err(|source| WebError::Ingest {
+                name: "the true RUL file".to_owned(),
+                source,
+            })
+        })
+        .transpose()
+}
+
+/// Trains a RUL model as `request` says and, when a test fleet is sent,
+/// predicts it.
+pub async fn train_rul(
+    request: RulTrainRequest,
+    stop: &Cell<bool>,
+    send: &dyn Fn(&FromWorker),
+) -> Result<RulTrained, WebError> {
+    let selected = backend::select(request.backend).await?;
+    send(&FromWorker::Backend(selected.info.clone()));
+    let train_fleet = parse_fleet(&request.train, request.max_bytes)?;
+    let test_fleet = request
+        .test
+        .as_ref()
+        .map(|file| parse_fleet(file, request.max_bytes))
+        .transpose()?;
+    let true_rul = parse_true_rul(request.true_rul.as_ref().map(|b| b.as_slice()), request.max_bytes)?;
+    let device = &selected.device;
+
+    let started = js_sys::Date::now();
+    let model = rul::train(
+        &train_fleet,
+        &request.setup,
+        device,
+        selected.info.kind.file_name(),
+        async |progress| {
+            send(&FromWorker::Progress { progress });
+            dom::yield_now().await;
+            if stop.get() {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        },
+    )
+    .await?;
+    let train_seconds = (js_sys::Date::now() - started) / 1000.0;
+
+    let evaluation = match &test_fleet {
+        Some(fleet) => Some(rul_evaluation(&model, fleet, true_rul.as_deref(), device).await?),
+        None => None,
+    };
+    let bytes = model.to_file_bytes().await?;
+    Ok(RulTrained {
+        evaluation,
+        meta: model.meta,
+        model: bytes.into(),
+        backend: selected.info,
+        train_seconds,
+    })
+}
+
+/// Scores a RUL model, naming the channels a fleet lacks.
+async fn rul_evaluation(
+    model: &TrainedModel,
+    fleet: &Fleet,
+    true_rul: Option<&[f32]>,
+    device: &burn::tensor::Device,
+) -> Result<RulEvaluation, WebError> {
+    match rul::evaluate(model, fleet, true_rul, device).await {
+        Ok(evaluation) => Ok(evaluation),
+        Err(source @ PipelineError::MissingChannels { .. }) => Err(WebError::ModelMismatch {
+            dataset: fleet.name.clone(),
+            trained_on: model.meta.dataset.clone(),
+            channels: quoted(&model.meta.input_channels),
+            source,
+        }),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Reads a RUL model file and predicts the fleet in `request`.
+pub async fn load_rul_model(
+    request: RulLoadRequest,
+    send: &dyn Fn(&FromWorker),
+) -> Result<RulEvaluated, WebError> {
+    let selected = backend::select(request.backend).await?;
+    send(&FromWorker::Backend(selected.info.clone()));
+    let fleet = parse_fleet(&request.test, request.max_bytes)?;
+    let true_rul = parse_true_rul(request.true_rul.as_ref().map(|b| b.as_slice()), request.max_bytes)?;
+    let device = &selected.device;
+    let model = TrainedModel::from_file_bytes(&request.model, device).await?;
+    let evaluation = rul_evaluation(&model, &fleet, true_rul.as_deref(), device).await?;
+    Ok(RulEvaluated {
+        evaluation,
+        meta: model.meta,
+        backend: selected.info,
+    })
+}
+
+fn quoted(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+    quoted.join(", ")
 }
 
 /// Trains a model as `request` says and scores it on the test part.
@@ -197,16 +331,10 @@ pub async fn load_model(
     let evaluation = match pipeline::evaluate(&model, &dataset, device).await {
         Ok(evaluation) => evaluation,
         Err(source @ (PipelineError::UnknownChannel(_) | PipelineError::Prep(_))) => {
-            let channels: Vec<String> = model
-                .meta
-                .input_channels
-                .iter()
-                .map(|name| format!("`{name}`"))
-                .collect();
             return Err(WebError::ModelMismatch {
                 dataset: dataset.name,
                 trained_on: model.meta.dataset,
-                channels: channels.join(", "),
+                channels: quoted(&model.meta.input_channels),
                 source,
             });
         }

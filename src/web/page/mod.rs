@@ -6,6 +6,8 @@
 //! it replace the dataset, so a bad file leaves the dataset, the model and
 //! the charts as they were and only fills the error box.
 
+mod rul;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -39,11 +41,41 @@ struct Loaded {
     demo: Option<&'static Demo>,
 }
 
+impl Loaded {
+    /// The size limit the worker parses these bytes under: the page's limit
+    /// for the user's files, none for the demos that ship with the page.
+    fn limit(&self, page_limit: usize) -> usize {
+        if self.demo.is_some() {
+            usize::MAX
+        } else {
+            page_limit
+        }
+    }
+}
+
 /// The last trained or loaded model and how it scored.
 struct Results {
     evaluation: Evaluation,
     meta: ModelMeta,
     view: usize,
+}
+
+/// What the user is doing: forecasting channels of one series, or the
+/// remaining useful life of a fleet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Task {
+    Forecast,
+    Rul,
+}
+
+impl Task {
+    /// The value of the task `<select>` and of the `data-task` attributes.
+    fn key(self) -> &'static str {
+        match self {
+            Self::Forecast => "forecast",
+            Self::Rul => "rul",
+        }
+    }
 }
 
 /// What the worker is doing for the page.
@@ -72,6 +104,9 @@ struct App {
     results: Option<Results>,
     model: Option<Vec<u8>>,
     model_url: Option<String>,
+    task: Task,
+    fleet: rul::FleetState,
+    rul_results: Option<rul::RulResults>,
 }
 
 type Shared = Rc<RefCell<App>>;
@@ -110,6 +145,9 @@ fn start() -> Result<(), WebError> {
         results: None,
         model: None,
         model_url: None,
+        task: Task::Forecast,
+        fleet: rul::FleetState::default(),
+        rul_results: None,
     }));
 
     {
@@ -119,21 +157,32 @@ fn start() -> Result<(), WebError> {
     }
     spawn_worker(&app)?;
     install_handlers(&app)?;
-    let demo = app
-        .borrow()
-        .el
-        .selected_demo()
-        .unwrap_or(&Elements::DEMOS[0]);
-    wasm_bindgen_futures::spawn_local(load_demo(Rc::clone(&app), demo));
+    rul::install_handlers(&app)?;
+    // `?demo=fd001` (or another demo's key) opens the page on that demo.
+    let wanted = query_param("demo");
+    if wanted.as_deref() == Some(rul::FLEET_DEMO.key) {
+        wasm_bindgen_futures::spawn_local(rul::load_fleet_demo(Rc::clone(&app)));
+    } else {
+        let demo = wanted
+            .and_then(|key| Elements::DEMOS.iter().find(|demo| demo.key == key))
+            .or_else(|| app.borrow().el.selected_demo())
+            .unwrap_or(&Elements::DEMOS[0]);
+        wasm_bindgen_futures::spawn_local(load_demo(Rc::clone(&app), demo));
+    }
     Ok(())
 }
 
-fn max_bytes_from_query() -> usize {
-    let query = dom::window()
+/// The value of `name` in the page's query string.
+fn query_param(name: &str) -> Option<String> {
+    dom::window()
         .ok()
         .and_then(|window| window.location().search().ok())
         .and_then(|search| UrlSearchParams::new_with_str(&search).ok())
-        .and_then(|params| params.get("max_mb"))
+        .and_then(|params| params.get(name))
+}
+
+fn max_bytes_from_query() -> usize {
+    let query = query_param("max_mb")
         .and_then(|text| text.parse::<f64>().ok())
         .filter(|mb| mb.is_finite() && *mb > 0.0);
     query.map_or(DEFAULT_MAX_BYTES, |mb| (mb * 1024.0 * 1024.0) as usize)
@@ -187,16 +236,32 @@ fn install_handlers(app: &Shared) -> Result<(), WebError> {
 
     let shared = Rc::clone(app);
     dom::listen(&el.demo_select, "change", move |_| {
+        let key = shared.borrow().el.demo_select.value();
+        if key == rul::FLEET_DEMO.key {
+            wasm_bindgen_futures::spawn_local(rul::load_fleet_demo(Rc::clone(&shared)));
+            return;
+        }
         let demo = shared.borrow().el.selected_demo();
         if let Some(demo) = demo {
+            shared.borrow_mut().set_task(Task::Forecast);
             wasm_bindgen_futures::spawn_local(load_demo(Rc::clone(&shared), demo));
         }
     })?;
 
     let shared = Rc::clone(app);
+    dom::listen(&el.task_select, "change", move |_| {
+        let task = if shared.borrow().el.task_select.value() == Task::Rul.key() {
+            Task::Rul
+        } else {
+            Task::Forecast
+        };
+        shared.borrow_mut().set_task(task);
+    })?;
+
+    let shared = Rc::clone(app);
     dom::listen(&el.dataset_input, "change", move |event| {
         if let Some(file) = first_file(&event) {
-            wasm_bindgen_futures::spawn_local(load_file(Rc::clone(&shared), file));
+            wasm_bindgen_futures::spawn_local(load_any(Rc::clone(&shared), file));
         }
     })?;
 
@@ -221,14 +286,18 @@ fn install_handlers(app: &Shared) -> Result<(), WebError> {
             .and_then(|files| files.get(0));
         let busy = !matches!(shared.borrow().job, Job::Idle);
         if let (Some(file), false) = (file, busy) {
-            wasm_bindgen_futures::spawn_local(load_file(Rc::clone(&shared), file));
+            wasm_bindgen_futures::spawn_local(load_any(Rc::clone(&shared), file));
         }
     })?;
 
     let shared = Rc::clone(app);
     dom::listen(&el.setup_form, "submit", move |event| {
         event.prevent_default();
-        start_training(&shared);
+        let task = shared.borrow().task;
+        match task {
+            Task::Forecast => start_training(&shared),
+            Task::Rul => rul::start_training(&shared),
+        }
     })?;
 
     let shared = Rc::clone(app);
@@ -278,6 +347,16 @@ fn first_file(event: &Event) -> Option<File> {
     file
 }
 
+/// The data file input's file: a series to forecast, or in the RUL task the
+/// training fleet.
+async fn load_any(app: Shared, file: File) {
+    let task = app.borrow().task;
+    match task {
+        Task::Forecast => load_file(app, file).await,
+        Task::Rul => rul::load_fleet_file(app, file, rul::FleetRole::Train).await,
+    }
+}
+
 async fn load_demo(app: Shared, demo: &'static Demo) {
     app.borrow()
         .set_status(&format!("Loading the demo data {}…", demo.file_name));
@@ -309,8 +388,14 @@ async fn load_file(app: Shared, file: File) {
 
 /// Parses `bytes` and, if that works, makes it the dataset.
 fn accept_file(app: &Shared, name: String, bytes: Vec<u8>, demo: Option<&'static Demo>) {
+    // The page's limit guards against the user's files, not its own demos.
+    let max_bytes = if demo.is_some() {
+        usize::MAX
+    } else {
+        app.borrow().max_bytes
+    };
     let options = IngestOptions {
-        max_bytes: app.borrow().max_bytes,
+        max_bytes,
         ..IngestOptions::default()
     };
     // Known limitation: parsing runs on the page's thread, so a file of
@@ -342,6 +427,20 @@ async fn load_model_file(app: Shared, file: File) {
     };
 
     let mut app = app.borrow_mut();
+    // The header says which task the model is for; a file that is no
+    // model at all is refused here, before anything changes.
+    let meta = match crate::artifact::decode(&model) {
+        Ok((meta, _)) => meta,
+        Err(err) => {
+            let source = crate::pipeline::PipelineError::from(err);
+            return app.reject(&WebError::Model { name, source });
+        }
+    };
+    if meta.rul.is_some() {
+        app.set_task(Task::Rul);
+        return rul::load_model(&mut app, model, &name);
+    }
+    app.set_task(Task::Forecast);
     let request = match (&app.dataset, app.worker_ready, &app.job) {
         (None, ..) => Err(WebError::Input(
             "load a dataset before loading a model".to_owned(),
@@ -354,7 +453,7 @@ async fn load_model_file(app: Shared, file: File) {
             model: model.clone().into(),
             name: loaded.ingested.dataset.name.clone(),
             bytes: loaded.bytes.clone().into(),
-            max_bytes: app.max_bytes,
+            max_bytes: loaded.limit(app.max_bytes),
             backend: app.el.backend_choice(),
         }),
     };
@@ -378,13 +477,7 @@ fn start_training(app: &Shared) {
             app.clear_error();
             let epochs = request.setup.training.epochs;
             app.post(&ToWorker::Train(request));
-            app.job = Job::Training;
-            app.losses = LossView::default();
-            app.el.progress.set_value(0.0);
-            app.el.progress.set_max(1.0);
-            app.el.progress_text.set_text_content(None);
-            app.draw_charts();
-            app.set_busy(true);
+            app.begin_training();
             app.set_status(&format!("Training for up to {epochs} epochs…"));
         }
         Err(err) => app.reject(&err),
@@ -444,6 +537,8 @@ fn on_worker_message(app: &Shared, data: JsValue) {
             FromWorker::Progress { progress } => app.on_progress(&progress),
             FromWorker::Trained(trained) => app.on_trained(*trained),
             FromWorker::Evaluated(evaluated) => app.on_evaluated(*evaluated),
+            FromWorker::RulTrained(trained) => app.on_rul_trained(*trained),
+            FromWorker::RulEvaluated(evaluated) => app.on_rul_evaluated(*evaluated),
             FromWorker::Failed { message, internal } => {
                 app.job = Job::Idle;
                 app.set_busy(false);
@@ -499,16 +594,18 @@ impl App {
     fn reject(&self, error: &WebError) {
         log::warn!("{error}");
         self.show_error(&error.to_string());
-        self.el.show_source(
-            self.dataset
-                .as_ref()
-                .map(|d| (d.demo, d.ingested.dataset.name.as_str())),
-        );
-        self.set_status(if self.dataset.is_some() {
-            "Ready."
-        } else {
-            "No data loaded."
-        });
+        let loaded = match self.task {
+            Task::Forecast => {
+                self.el.show_source(
+                    self.dataset
+                        .as_ref()
+                        .map(|d| (d.demo, d.ingested.dataset.name.as_str())),
+                );
+                self.dataset.is_some()
+            }
+            Task::Rul => self.restore_fleet_source(),
+        };
+        self.set_status(if loaded { "Ready." } else { "No data loaded." });
     }
 
     fn set_busy(&self, busy: bool) {
@@ -545,11 +642,8 @@ impl App {
         self.draw_charts();
     }
 
-    fn train_request(&self) -> Result<TrainRequest, WebError> {
-        let loaded = self
-            .dataset
-            .as_ref()
-            .ok_or_else(|| WebError::Input("load a dataset first".to_owned()))?;
+    /// Whether the worker can take a job now.
+    fn check_worker(&self) -> Result<(), WebError> {
         if !self.worker_ready {
             return Err(WebError::Input(
                 "the training worker is still starting; try again".to_owned(),
@@ -558,10 +652,37 @@ impl App {
         if !matches!(self.job, Job::Idle) {
             return Err(WebError::Busy);
         }
+        Ok(())
+    }
+
+    /// Resets the progress bar and the loss chart for a new training job.
+    fn begin_training(&mut self) {
+        self.job = Job::Training;
+        self.losses = LossView::default();
+        self.el.progress.set_value(0.0);
+        self.el.progress.set_max(1.0);
+        self.el.progress_text.set_text_content(None);
+        self.draw_charts();
+        self.set_busy(true);
+    }
+
+    /// Shows the elements of `task` and hides those of the other.
+    fn set_task(&mut self, task: Task) {
+        self.task = task;
+        self.el.show_task(task.key());
+        self.draw_charts();
+    }
+
+    fn train_request(&self) -> Result<TrainRequest, WebError> {
+        let loaded = self
+            .dataset
+            .as_ref()
+            .ok_or_else(|| WebError::Input("load a dataset first".to_owned()))?;
+        self.check_worker()?;
         Ok(TrainRequest {
             name: loaded.ingested.dataset.name.clone(),
             bytes: loaded.bytes.clone().into(),
-            max_bytes: self.max_bytes,
+            max_bytes: loaded.limit(self.max_bytes),
             setup: self.el.read_setup(&loaded.ingested.dataset)?,
             backend: self.el.backend_choice(),
         })
@@ -685,6 +806,13 @@ impl App {
     }
 
     fn draw_charts(&self) {
+        if self.task == Task::Rul {
+            if let Err(err) = view::draw_loss(&self.el.loss_chart, &self.losses) {
+                self.show_error(&err.to_string());
+            }
+            self.draw_rul();
+            return;
+        }
         let forecast = self
             .results
             .as_ref()
