@@ -781,6 +781,16 @@ pub async fn evaluate(
         smoothing: rul.smoothing,
     };
 
+    // Every cycle of every unit in one set of windows, predicted in large
+    // batches, then split back per unit.
+    let mut windows = cutter.empty();
+    for unit in &fleet.units {
+        cutter.cut(unit, &vec![0.0; unit.len()], 0..unit.len(), &mut windows);
+    }
+    let mut predictions = predict_windows(&model.network, &meta.network, &windows, rul.cap, device)
+        .await?
+        .into_iter();
+
     let mut units = Vec::with_capacity(fleet.units.len());
     let (mut last_pred, mut last_capped, mut last_raw) = (Vec::new(), Vec::new(), Vec::new());
     let (mut all_pred, mut all_truth) = (Vec::new(), Vec::new());
@@ -790,10 +800,12 @@ pub async fn evaluate(
         let has_truth = known.is_some() || unit.rul.is_some();
         // Uncapped truth for the chart, capped for the scores.
         let truth = has_truth.then(|| rul_labels(unit, known, f32::INFINITY));
-        let mut windows = cutter.empty();
-        cutter.cut(unit, &vec![0.0; unit.len()], 0..unit.len(), &mut windows);
-        let predicted =
-            predict_windows(&model.network, &meta.network, &windows, rul.cap, device).await?;
+        let predicted: Vec<f32> = predictions.by_ref().take(unit.len()).collect();
+        if predicted.len() != unit.len() {
+            return Err(PipelineError::Setup(
+                "the network returned fewer predictions than windows".to_owned(),
+            ));
+        }
         let (lower, upper): (Vec<f32>, Vec<f32>) =
             predicted.iter().map(|&p| rul.band.around(p)).unzip();
         let end = unit.len() - 1;

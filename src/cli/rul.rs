@@ -283,34 +283,7 @@ pub(super) fn run(args: &RulArgs) -> Result<(), String> {
             ),
             None => None,
         };
-        if seed == args.seed
-            && let Some(out) = &args.out
-        {
-            let bytes = block_on(model.to_file_bytes()).map_err(|err| err.to_string())?;
-            std::fs::write(out, &bytes)
-                .map_err(|err| format!("cannot write {}: {err}", out.display()))?;
-            eprintln!(
-                "model of seed {seed} written to {} ({} bytes)",
-                out.display(),
-                bytes.len()
-            );
-        }
-        if let (Some(path), Some(evaluation)) = (&args.dump, &evaluation) {
-            let line = serde_json::json!({ "seed": seed, "units": evaluation.units });
-            let mut text = std::fs::read_to_string(path).unwrap_or_default();
-            if seed == args.seed {
-                text.clear();
-            }
-            let _ = writeln!(text, "{line}");
-            std::fs::write(path, text)
-                .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
-        }
-        if args.units
-            && seed == args.seed
-            && let Some(evaluation) = &evaluation
-        {
-            eprint!("{}", unit_table(evaluation));
-        }
+        write_outputs(args, seed, &model, evaluation.as_ref())?;
         let run = seed_run(seed, train_seconds, &model, evaluation.as_ref());
         eprintln!("{}", describe_run(&run));
         runs.push(run);
@@ -337,6 +310,45 @@ pub(super) fn run(args: &RulArgs) -> Result<(), String> {
         println!("{out}");
     } else {
         print!("{}", summary_table(&runs));
+    }
+    Ok(())
+}
+
+/// Writes what the first seed (model file, unit table) and every seed
+/// (predictions dump) leave behind, as the options ask.
+fn write_outputs(
+    args: &RulArgs,
+    seed: u64,
+    model: &TrainedModel,
+    evaluation: Option<&RulEvaluation>,
+) -> Result<(), String> {
+    if seed == args.seed
+        && let Some(out) = &args.out
+    {
+        let bytes = block_on(model.to_file_bytes()).map_err(|err| err.to_string())?;
+        std::fs::write(out, &bytes)
+            .map_err(|err| format!("cannot write {}: {err}", out.display()))?;
+        eprintln!(
+            "model of seed {seed} written to {} ({} bytes)",
+            out.display(),
+            bytes.len()
+        );
+    }
+    if let (Some(path), Some(evaluation)) = (&args.dump, evaluation) {
+        let line = serde_json::json!({ "seed": seed, "units": evaluation.units });
+        let mut text = std::fs::read_to_string(path).unwrap_or_default();
+        if seed == args.seed {
+            text.clear();
+        }
+        let _ = writeln!(text, "{line}");
+        std::fs::write(path, text)
+            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    }
+    if args.units
+        && seed == args.seed
+        && let Some(evaluation) = evaluation
+    {
+        eprint!("{}", unit_table(evaluation));
     }
     Ok(())
 }
