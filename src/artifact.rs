@@ -152,7 +152,7 @@ fn check_meta(meta: &ModelMeta) -> Result<(), ArtifactError> {
                 return fail("the target channels are not the first input channels");
             }
         }
-        (OutputKind::Direct, Some(rul)) => {
+        (OutputKind::Direct | OutputKind::PerStep, Some(rul)) => {
             if !(rul.cap.is_finite() && rul.cap > 0.0) {
                 return fail("the RUL cap is not a positive number");
             }

@@ -18,6 +18,8 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::prep::Sequences;
+
 /// Errors from building or running the forecaster.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -50,6 +52,10 @@ pub enum OutputKind {
     /// The value itself, for targets that are not inputs (remaining useful
     /// life).
     Direct,
+    /// A value at every step of a whole input sequence (the remaining useful
+    /// life of a unit at each cycle of its history), see
+    /// [`Forecaster::forward_sequence`]. The look-back does not apply.
+    PerStep,
 }
 
 /// The shape of a forecaster: everything needed to rebuild it before loading
@@ -244,6 +250,57 @@ impl Forecaster {
             Some(last) => out + last,
             None => out,
         }
+    }
+
+    /// Reads whole sequences `x` of shape `[batch, steps, features]` and
+    /// gives the head's output at every step, `[batch, steps, horizon ×
+    /// targets]`: what the network says after seeing the history up to and
+    /// including each step.
+    #[must_use]
+    pub fn forward_sequence(&self, x: Tensor<3>) -> Tensor<3> {
+        let [batch, steps, _] = x.dims();
+        let mut h = x;
+        for layer in &self.layers {
+            h = self.drop(layer.forward(h, true));
+        }
+        let hidden = h.dims()[2];
+        self.head
+            .forward(h.reshape([batch * steps, hidden]))
+            .reshape([batch, steps, self.horizon * self.targets])
+    }
+
+    /// Runs [`Forecaster::forward_sequence`] on sequences of flat inputs
+    /// (`[steps, features]` each) and reads back each one's outputs,
+    /// `[steps, horizon × targets]`. Sequences are padded at their end into
+    /// batches of at most `batch` sequences.
+    pub async fn predict_sequences(
+        &self,
+        sequences: &Sequences,
+        batch: usize,
+        device: &Device,
+    ) -> Result<Vec<Vec<f32>>, ModelError> {
+        let outputs = self.horizon * self.targets;
+        let mut out = Vec::with_capacity(sequences.len());
+        let indices: Vec<usize> = (0..sequences.len()).collect();
+        for chunk in indices.chunks(batch.max(1)) {
+            let padded = sequences.padded(chunk);
+            let shape = [chunk.len(), padded.steps, sequences.features];
+            let x = Tensor::from_data(TensorData::new(padded.inputs, shape), device);
+            let data = self
+                .forward_sequence(x)
+                .into_data_async()
+                .await
+                .map_err(|err| ModelError::Backend(format!("{err:?}")))?;
+            let values = data
+                .try_into_vec::<f32>()
+                .map_err(|err| ModelError::Backend(format!("{err:?}")))?;
+            for (row, &i) in chunk.iter().enumerate() {
+                let start = row * padded.steps * outputs;
+                let len = sequences.steps(i) * outputs;
+                out.push(values[start..start + len].to_vec());
+            }
+        }
+        Ok(out)
     }
 
     /// Inverted dropout, only while training (on an autodiff device).

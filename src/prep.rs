@@ -264,6 +264,84 @@ pub fn make_windows(
     Ok(windows)
 }
 
+/// Whole sequences with a label at every step, for networks that read a
+/// history from its start and say something at each step (the RUL of a
+/// unit over its life). Sequences may differ in length.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sequences {
+    /// Input features per step.
+    pub features: usize,
+    /// Labels per step.
+    pub targets: usize,
+    /// Each sequence's inputs, `[steps, features]` row-major.
+    pub inputs: Vec<Vec<f32>>,
+    /// Each sequence's labels, `[steps, targets]` row-major.
+    pub labels: Vec<Vec<f32>>,
+}
+
+/// Sequences padded to one length for a batch: `[count, steps, features]`
+/// inputs and `[count, steps, targets]` labels and mask (1 where a label is
+/// real, 0 in the padding after a sequence's end).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaddedBatch {
+    /// Steps of the longest sequence in the batch.
+    pub steps: usize,
+    /// Inputs, zero after each sequence's end.
+    pub inputs: Vec<f32>,
+    /// Labels, zero after each sequence's end.
+    pub labels: Vec<f32>,
+    /// 1 for real labels, 0 for padding.
+    pub mask: Vec<f32>,
+    /// Number of real label values.
+    pub valid: usize,
+}
+
+impl Sequences {
+    /// Number of sequences.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// Whether there is none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.inputs.is_empty()
+    }
+
+    /// Steps of sequence `i`.
+    #[must_use]
+    pub fn steps(&self, i: usize) -> usize {
+        self.inputs[i].len() / self.features.max(1)
+    }
+
+    /// The sequences at `indices`, padded at their end to the longest. A
+    /// network that reads forward in time never sees the padding before a
+    /// real step, so padding at the end changes no real output.
+    #[must_use]
+    pub fn padded(&self, indices: &[usize]) -> PaddedBatch {
+        let steps = indices.iter().map(|&i| self.steps(i)).max().unwrap_or(0);
+        let (f, t) = (self.features, self.targets);
+        let mut batch = PaddedBatch {
+            steps,
+            inputs: vec![0.0; indices.len() * steps * f],
+            labels: vec![0.0; indices.len() * steps * t],
+            mask: vec![0.0; indices.len() * steps * t],
+            valid: 0,
+        };
+        for (row, &i) in indices.iter().enumerate() {
+            let input = &self.inputs[i];
+            let label = &self.labels[i];
+            batch.inputs[row * steps * f..row * steps * f + input.len()].copy_from_slice(input);
+            let at = row * steps * t;
+            batch.labels[at..at + label.len()].copy_from_slice(label);
+            batch.mask[at..at + label.len()].fill(1.0);
+            batch.valid += label.len();
+        }
+        batch
+    }
+}
+
 /// The smallest stride that yields at most `max_windows` windows over `rows` rows.
 #[must_use]
 pub fn stride_for(rows: usize, spec: WindowSpec, max_windows: usize) -> usize {

@@ -26,7 +26,7 @@ use crate::chart::{BandSegment, ForecastSegment, ForecastView, SeriesLabels};
 use crate::ingest::{Fleet, Unit};
 use crate::model::{ForecasterConfig, OutputKind};
 use crate::pipeline::{PipelineError, TrainedModel};
-use crate::prep::{Normalizer, SplitFractions, WindowSpec, Windows};
+use crate::prep::{Normalizer, Sequences, SplitFractions, WindowSpec, Windows};
 use crate::train::{self, Control, Progress, SplitMix64, TrainConfig};
 
 /// Name of the target in model files.
@@ -34,6 +34,9 @@ pub const RUL_TARGET: &str = "RUL";
 
 /// Windows predicted per call to the network.
 const PREDICT_CHUNK: usize = 1024;
+
+/// Whole unit histories predicted per call to the network.
+const SEQUENCE_BATCH: usize = 64;
 
 /// A sensor whose absolute correlation with the capped RUL of the training
 /// units is below this carries no sign of wear and is left out by default.
@@ -54,7 +57,8 @@ pub struct RulSetup {
     /// wear. Causal: before that many cycles, the mean so far.
     #[serde(default)]
     pub baseline_cycles: usize,
-    /// Cycles of history per window.
+    /// Cycles of history per window; 0 reads each unit's whole history from
+    /// its first cycle (one sequence per unit, a RUL at every cycle).
     pub window: usize,
     /// Ceiling of the RUL target, in cycles.
     pub cap: f32,
@@ -102,6 +106,7 @@ impl RulSetup {
                 seed: 42,
                 decay_after: 3,
                 weight_decay: 0.0,
+                late_weight: 1.0,
             },
         }
     }
@@ -585,6 +590,40 @@ impl WindowCutter<'_> {
         }
     }
 
+    /// Each unit's whole history as one sequence, labelled at every cycle
+    /// with its capped RUL (`rul / cap`); `labels_of` gives a unit's RUL.
+    fn sequences_with(&self, units: &[&Unit], labels_of: impl Fn(&Unit) -> Vec<f32>) -> Sequences {
+        let mut set = Sequences {
+            features: self.inputs.len(),
+            targets: 1,
+            ..Sequences::default()
+        };
+        for unit in units {
+            let columns: Vec<Vec<f32>> = self
+                .inputs
+                .iter()
+                .enumerate()
+                .map(|(feature, &source)| {
+                    let values = source.values(unit, self.smoothing);
+                    self.normalizer.normalize(feature, &values)
+                })
+                .collect();
+            let inputs = (0..unit.len())
+                .flat_map(|row| columns.iter().map(move |values| values[row]))
+                .collect();
+            set.inputs.push(inputs);
+            set.labels
+                .push(labels_of(unit).into_iter().map(|v| v / self.cap).collect());
+        }
+        set
+    }
+
+    /// The run-to-failure `units` as whole sequences with capped labels.
+    fn sequences(&self, fleet: &Fleet, units: &[usize]) -> Sequences {
+        let chosen: Vec<&Unit> = units.iter().map(|&u| &fleet.units[u]).collect();
+        self.sequences_with(&chosen, |unit| rul_labels(unit, None, self.cap))
+    }
+
     /// Every whole window (from the window-th row on) of run-to-failure
     /// `units`, labelled with their capped RUL.
     fn cut_whole(&self, fleet: &Fleet, units: &[usize]) -> Windows {
@@ -639,9 +678,9 @@ where
     if setup.inputs.is_empty() {
         return Err(PipelineError::NoTarget);
     }
-    if setup.window == 0 || setup.cap.is_nan() || setup.cap <= 0.0 {
+    if setup.cap.is_nan() || setup.cap <= 0.0 {
         return Err(PipelineError::Setup(
-            "the window must be at least 1 cycle and the cap above 0".to_owned(),
+            "the RUL cap must be above 0".to_owned(),
         ));
     }
     if fleet.units.len() < 2 {
@@ -666,39 +705,69 @@ where
         smoothing: setup.smoothing,
     };
 
-    let train_windows = cutter.cut_whole(fleet, &train_units);
-    let val_windows = cutter.cut_whole(fleet, &validation_units);
-
     let network = ForecasterConfig {
         features: inputs.len(),
-        lookback: setup.window,
+        lookback: setup.window.max(1),
         hidden: setup.hidden,
         layers: setup.layers,
         horizon: 1,
         targets: 1,
-        output: OutputKind::Direct,
+        output: if setup.window == 0 {
+            OutputKind::PerStep
+        } else {
+            OutputKind::Direct
+        },
         dropout: setup.dropout,
     };
-    log::debug!(
-        "training RUL {network:?} on {} windows from {} units, validating on {} windows from {}",
-        train_windows.len(),
-        train_units.len(),
-        val_windows.len(),
-        validation_units.len()
-    );
-    let (model, history) = train::fit(
-        &network,
-        &setup.training,
-        &train_windows,
-        &val_windows,
-        device,
-        progress,
-    )
-    .await?;
-
-    let predicted = predict_windows(&model, &network, &val_windows, setup.cap, device).await?;
-    let truth: Vec<f32> = val_windows.labels.iter().map(|&v| v * setup.cap).collect();
-    let band = RulBand::fit(&predicted, &truth, setup.cap, 0.9);
+    let (model, history, band) = if setup.window == 0 {
+        let train_set = cutter.sequences(fleet, &train_units);
+        let val_set = cutter.sequences(fleet, &validation_units);
+        log::debug!(
+            "training RUL {network:?} on {} whole units, validating on {}",
+            train_set.len(),
+            val_set.len()
+        );
+        let (model, history) = train::fit(
+            &network,
+            &setup.training,
+            &train_set,
+            &val_set,
+            device,
+            progress,
+        )
+        .await?;
+        let predicted = predict_sequences(&model, &val_set, setup.cap, device).await?;
+        let truth: Vec<f32> = val_set
+            .labels
+            .iter()
+            .flatten()
+            .map(|&v| v * setup.cap)
+            .collect();
+        let band = RulBand::fit(&predicted.concat(), &truth, setup.cap, 0.9);
+        (model, history, band)
+    } else {
+        let train_windows = cutter.cut_whole(fleet, &train_units);
+        let val_windows = cutter.cut_whole(fleet, &validation_units);
+        log::debug!(
+            "training RUL {network:?} on {} windows from {} units, validating on {} windows",
+            train_windows.len(),
+            train_units.len(),
+            val_windows.len(),
+        );
+        let (model, history) = train::fit(
+            &network,
+            &setup.training,
+            &train_windows,
+            &val_windows,
+            device,
+            progress,
+        )
+        .await?;
+        let predicted = predict_windows(&model, &network, &val_windows, setup.cap, device).await?;
+        let truth: Vec<f32> = val_windows.labels.iter().map(|&v| v * setup.cap).collect();
+        let band = RulBand::fit(&predicted, &truth, setup.cap, 0.9);
+        (model, history, band)
+    };
 
     let meta = ModelMeta {
         network,
@@ -706,7 +775,7 @@ where
         input_channels: setup.inputs.clone(),
         normalizer,
         windows: WindowSpec {
-            lookback: setup.window,
+            lookback: setup.window.max(1),
             horizon: 1,
             stride: 1,
         },
@@ -732,6 +801,28 @@ where
         meta,
         network: model,
     })
+}
+
+/// Predicted RUL (cycles, clamped to `0..=cap`) at every step of every
+/// sequence.
+async fn predict_sequences(
+    model: &crate::model::Forecaster,
+    sequences: &Sequences,
+    cap: f32,
+    device: &Device,
+) -> Result<Vec<Vec<f32>>, PipelineError> {
+    let outputs = model
+        .predict_sequences(sequences, SEQUENCE_BATCH, device)
+        .await?;
+    Ok(outputs
+        .into_iter()
+        .map(|values| {
+            values
+                .into_iter()
+                .map(|v| (v * cap).clamp(0.0, cap))
+                .collect()
+        })
+        .collect())
 }
 
 /// Predicted RUL (cycles, clamped to `0..=cap`) of every window.
@@ -781,15 +872,22 @@ pub async fn evaluate(
         smoothing: rul.smoothing,
     };
 
-    // Every cycle of every unit in one set of windows, predicted in large
-    // batches, then split back per unit.
-    let mut windows = cutter.empty();
-    for unit in &fleet.units {
-        cutter.cut(unit, &vec![0.0; unit.len()], 0..unit.len(), &mut windows);
+    // Every cycle of every unit, predicted in large batches, then split back
+    // per unit.
+    let mut predictions = if meta.network.output == OutputKind::PerStep {
+        let units: Vec<&Unit> = fleet.units.iter().collect();
+        let sequences = cutter.sequences_with(&units, |unit| vec![0.0; unit.len()]);
+        predict_sequences(&model.network, &sequences, rul.cap, device)
+            .await?
+            .concat()
+    } else {
+        let mut windows = cutter.empty();
+        for unit in &fleet.units {
+            cutter.cut(unit, &vec![0.0; unit.len()], 0..unit.len(), &mut windows);
+        }
+        predict_windows(&model.network, &meta.network, &windows, rul.cap, device).await?
     }
-    let mut predictions = predict_windows(&model.network, &meta.network, &windows, rul.cap, device)
-        .await?
-        .into_iter();
+    .into_iter();
 
     let mut units = Vec::with_capacity(fleet.units.len());
     let (mut last_pred, mut last_capped, mut last_raw) = (Vec::new(), Vec::new(), Vec::new());

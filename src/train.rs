@@ -12,8 +12,8 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Forecaster, ForecasterConfig, ModelError, windows_tensor};
-use crate::prep::Windows;
+use crate::model::{Forecaster, ForecasterConfig, ModelError, OutputKind, windows_tensor};
+use crate::prep::{Sequences, Windows};
 
 /// Errors from training.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +52,14 @@ pub struct TrainConfig {
     /// L2 penalty on the weights (Adam's weight decay); 0 turns it off.
     #[serde(default)]
     pub weight_decay: f32,
+    /// Weight of squared errors where the forecast is above the label
+    /// (a late RUL estimate); 1 is plain MSE.
+    #[serde(default = "plain_mse")]
+    pub late_weight: f32,
+}
+
+fn plain_mse() -> f32 {
+    1.0
 }
 
 impl Default for TrainConfig {
@@ -64,6 +72,7 @@ impl Default for TrainConfig {
             seed: 42,
             decay_after: 0,
             weight_decay: 0.0,
+            late_weight: 1.0,
         }
     }
 }
@@ -144,30 +153,121 @@ impl History {
     }
 }
 
-/// Trains a fresh network on `train` windows, validating on `validation`.
+/// What the loop trains and validates on: windows (one forecast each) or
+/// whole sequences (a value at every step).
+pub trait TrainingSet {
+    /// Number of items (windows or sequences).
+    fn count(&self) -> usize;
+
+    /// Checks that the items fit the network.
+    fn check(&self, config: &ForecasterConfig) -> Result<(), ModelError>;
+
+    /// The mean squared error of `model` over the items at `indices`, as a
+    /// one-value tensor, and the number of values it averages. Errors above
+    /// the label count `late_weight` times (1 weighs both sides alike).
+    fn batch_loss(
+        &self,
+        model: &Forecaster,
+        indices: &[usize],
+        late_weight: f32,
+        device: &Device,
+    ) -> (Tensor<1>, usize);
+}
+
+/// Squared errors, those where the forecast is above the label weighted by
+/// `late_weight`.
+fn weighted_square<const D: usize>(error: Tensor<D>, late_weight: f32) -> Tensor<D> {
+    let squared = error.clone().square();
+    if (late_weight - 1.0).abs() < f32::EPSILON {
+        return squared;
+    }
+    let late = error.greater_elem(0.0).float();
+    squared * (late * (late_weight - 1.0) + 1.0)
+}
+
+impl TrainingSet for Windows {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn check(&self, config: &ForecasterConfig) -> Result<(), ModelError> {
+        check_windows(config, self)
+    }
+
+    fn batch_loss(
+        &self,
+        model: &Forecaster,
+        indices: &[usize],
+        late_weight: f32,
+        device: &Device,
+    ) -> (Tensor<1>, usize) {
+        let (x, y) = batch_tensors(self, indices, device);
+        let squared = weighted_square(model.forward(x) - y, late_weight);
+        (squared.mean(), indices.len())
+    }
+}
+
+impl TrainingSet for Sequences {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn check(&self, config: &ForecasterConfig) -> Result<(), ModelError> {
+        let expected = (config.features, config.targets);
+        if (self.features, self.targets) == expected && config.output == OutputKind::PerStep {
+            Ok(())
+        } else {
+            Err(ModelError::Config(format!(
+                "sequences of (features, targets) = {:?} need a per-step network with {expected:?}",
+                (self.features, self.targets)
+            )))
+        }
+    }
+
+    fn batch_loss(
+        &self,
+        model: &Forecaster,
+        indices: &[usize],
+        late_weight: f32,
+        device: &Device,
+    ) -> (Tensor<1>, usize) {
+        let padded = self.padded(indices);
+        let shape = [indices.len(), padded.steps, self.features];
+        let x = Tensor::from_data(TensorData::new(padded.inputs, shape), device);
+        let label_shape = [indices.len(), padded.steps, self.targets];
+        let y = Tensor::<3>::from_data(TensorData::new(padded.labels, label_shape), device);
+        let mask = Tensor::<3>::from_data(TensorData::new(padded.mask, label_shape), device);
+        let squared = weighted_square(model.forward_sequence(x) - y, late_weight) * mask;
+        let valid = padded.valid.max(1);
+        (squared.sum() / valid as f32, valid)
+    }
+}
+
+/// Trains a fresh network on `train`, validating on `validation`.
 ///
 /// `device` is the plain (non-autodiff) device; training runs on its autodiff
 /// twin. `progress` is called after every batch and epoch and may stop the
 /// loop. Returns the weights of the best validation epoch on `device`.
-pub async fn fit<P>(
+pub async fn fit<S, P>(
     config: &ForecasterConfig,
     settings: &TrainConfig,
-    train: &Windows,
-    validation: &Windows,
+    train: &S,
+    validation: &S,
     device: &Device,
     mut progress: P,
 ) -> Result<(Forecaster, History), TrainError>
 where
+    S: TrainingSet,
     P: AsyncFnMut(Progress) -> Control,
 {
-    if train.is_empty() {
+    if train.count() == 0 {
         return Err(TrainError::NoWindows("training"));
     }
-    if validation.is_empty() {
+    if validation.count() == 0 {
         return Err(TrainError::NoWindows("validation"));
     }
-    check_windows(config, train)?;
-    check_windows(config, validation)?;
+    train.check(config)?;
+    validation.check(config)?;
 
     device.seed(settings.seed);
     let autodiff = device.clone().autodiff();
@@ -189,22 +289,22 @@ where
     let mut since_best = 0;
     let mut rng = SplitMix64::new(settings.seed);
     let batch_size = settings.batch_size.max(1);
-    let batches = train.len().div_ceil(batch_size);
-    let mut order: Vec<usize> = (0..train.len()).collect();
+    let batches = train.count().div_ceil(batch_size);
+    let mut order: Vec<usize> = (0..train.count()).collect();
 
     let mut learning_rate = settings.learning_rate;
 
     'epochs: for epoch in 1..=settings.epochs {
         rng.shuffle(&mut order);
-        let mut loss_sum = 0.0f64;
+        let (mut loss_sum, mut loss_count) = (0.0f64, 0usize);
         for (index, chunk) in order.chunks(batch_size).enumerate() {
-            let (x, y) = batch_tensors(train, chunk, &autodiff);
-            let loss = (model.forward(x) - y).square().mean();
+            let (loss, values) = train.batch_loss(&model, chunk, settings.late_weight, &autodiff);
             let value = read_scalar(loss.clone()).await?;
             if !value.is_finite() {
                 return Err(TrainError::Diverged { epoch });
             }
-            loss_sum += f64::from(value) * chunk.len() as f64;
+            loss_sum += f64::from(value) * values as f64;
+            loss_count += values;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optimizer.step(learning_rate, model, grads);
 
@@ -220,7 +320,7 @@ where
             }
         }
 
-        let train_loss = (loss_sum / train.len() as f64) as f32;
+        let train_loss = (loss_sum / loss_count.max(1) as f64) as f32;
         let valid = model.valid();
         let val_loss = validation_loss(&valid, validation, device).await?;
         history.train_loss.push(train_loss);
@@ -258,21 +358,22 @@ where
     Ok((best, history))
 }
 
-/// Mean squared error of `model` over `windows`, in normalised units.
-pub async fn validation_loss(
+/// Mean squared error of `model` over `set`, in normalised units.
+pub async fn validation_loss<S: TrainingSet>(
     model: &Forecaster,
-    windows: &Windows,
+    set: &S,
     device: &Device,
 ) -> Result<f32, TrainError> {
     const CHUNK: usize = 512;
-    let mut sum = 0.0f64;
-    let indices: Vec<usize> = (0..windows.len()).collect();
+    let (mut sum, mut count) = (0.0f64, 0usize);
+    let indices: Vec<usize> = (0..set.count()).collect();
     for chunk in indices.chunks(CHUNK) {
-        let (x, y) = batch_tensors(windows, chunk, device);
-        let loss = (model.forward(x) - y).square().mean();
-        sum += f64::from(read_scalar(loss).await?) * chunk.len() as f64;
+        // Validation is plain MSE, whatever the training loss weighs.
+        let (loss, values) = set.batch_loss(model, chunk, 1.0, device);
+        sum += f64::from(read_scalar(loss).await?) * values as f64;
+        count += values;
     }
-    Ok((sum / windows.len().max(1) as f64) as f32)
+    Ok((sum / count.max(1) as f64) as f32)
 }
 
 fn check_windows(config: &ForecasterConfig, windows: &Windows) -> Result<(), ModelError> {
@@ -375,7 +476,6 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::model::OutputKind;
     use crate::prep::{WindowSpec, make_windows};
 
     fn sine_windows(start: usize, end: usize) -> Windows {
@@ -408,6 +508,7 @@ mod tests {
             seed: 7,
             decay_after: 0,
             weight_decay: 0.0,
+            late_weight: 1.0,
         };
         let train = sine_windows(0, 450);
         let validation = sine_windows(450, 600);

@@ -74,6 +74,9 @@ pub(super) struct RulArgs {
     /// Dropout share of hidden activations while training.
     #[arg(long)]
     dropout: Option<f32>,
+    /// Weight of squared errors of late (too high) RUL estimates in the loss.
+    #[arg(long)]
+    late_weight: Option<f32>,
     /// Adam weight decay (L2 penalty).
     #[arg(long)]
     weight_decay: Option<f32>,
@@ -205,6 +208,9 @@ fn setup_from(args: &RulArgs, fleet: &Fleet) -> RulSetup {
     }
     if let Some(dropout) = args.dropout {
         setup.dropout = dropout;
+    }
+    if let Some(weight) = args.late_weight {
+        setup.training.late_weight = weight;
     }
     if let Some(decay) = args.weight_decay {
         setup.training.weight_decay = decay;
