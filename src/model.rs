@@ -168,23 +168,60 @@ impl LstmLayer {
         }
     }
 
-    /// Runs the layer over `x` of shape `[batch, seq, input]`.
+    /// The input-to-gate terms of every step of `x`, `[batch, seq, input]`,
+    /// each `[batch, 4 × hidden]`.
     ///
-    /// Returns the hidden state of every step, `[batch, seq, hidden]`, when
-    /// `all_steps` is set, otherwise only the last one, `[batch, 1, hidden]`.
-    fn forward(&self, x: Tensor<3>, all_steps: bool) -> Tensor<3> {
-        let [batch, seq, _] = x.dims();
-        let device = x.device();
-        let gates_in = self.input.forward(x);
+    /// Without autodiff this is one product over the whole sequence, cut
+    /// per step. While training, each step is projected on its own: cutting
+    /// a tracked tensor per step would cost a full-size gradient per step in
+    /// the backward pass (quadratic in the sequence length), while the input
+    /// window itself is not tracked and cuts for free.
+    fn project(&self, x: Tensor<3>) -> Vec<Tensor<2>> {
+        let [batch, seq, input] = x.dims();
+        if x.is_autodiff() {
+            return (0..seq)
+                .map(|t| {
+                    let step = x.clone().narrow(1, t, 1).reshape([batch, input]);
+                    self.input.forward(step)
+                })
+                .collect();
+        }
+        let gates = self.input.forward(x);
+        (0..seq)
+            .map(|t| {
+                gates
+                    .clone()
+                    .narrow(1, t, 1)
+                    .reshape([batch, 4 * self.hidden])
+            })
+            .collect()
+    }
+
+    /// The input-to-gate terms of steps that are already separate tensors
+    /// (the hidden states of the layer below), each `[batch, input]`.
+    fn project_steps(&self, steps: Vec<Tensor<2>>) -> Vec<Tensor<2>> {
+        steps
+            .into_iter()
+            .map(|step| self.input.forward(step))
+            .collect()
+    }
+
+    /// Runs the recurrence over the input-to-gate terms of each step
+    /// (`[batch, 4 × hidden]`, see [`LstmLayer::project`]).
+    ///
+    /// Returns the hidden state `[batch, hidden]` after every step when
+    /// `all_steps` is set, otherwise only after the last one.
+    fn run(&self, gates_in: Vec<Tensor<2>>, all_steps: bool) -> Vec<Tensor<2>> {
+        let Some(first) = gates_in.first() else {
+            return Vec::new();
+        };
+        let [batch, _] = first.dims();
+        let device = first.device();
         let mut h = Tensor::<2>::zeros([batch, self.hidden], &device);
         let mut c = Tensor::<2>::zeros([batch, self.hidden], &device);
-        let mut outputs = Vec::with_capacity(if all_steps { seq } else { 0 });
+        let mut outputs = Vec::with_capacity(if all_steps { gates_in.len() } else { 1 });
 
-        for t in 0..seq {
-            let step = gates_in
-                .clone()
-                .narrow(1, t, 1)
-                .reshape([batch, 4 * self.hidden]);
+        for step in gates_in {
             let gates = step + self.recurrent.forward(h);
             let mut parts = gates.chunk(4, 1).into_iter();
             // `chunk` of a dimension of 4 × hidden into 4 always yields 4 parts.
@@ -200,11 +237,10 @@ impl LstmLayer {
             }
         }
 
-        if all_steps {
-            Tensor::stack(outputs, 1)
-        } else {
-            h.reshape([batch, 1, self.hidden])
+        if !all_steps {
+            outputs.push(h);
         }
+        outputs
     }
 }
 
@@ -234,18 +270,29 @@ impl Forecaster {
                 .narrow(2, 0, self.targets)
         });
 
-        let mut h = x;
         let depth = self.layers.len();
+        let mut steps = Vec::new();
         for (index, layer) in self.layers.iter().enumerate() {
-            h = self.drop(layer.forward(h, index + 1 < depth));
+            let gates_in = if index == 0 {
+                layer.project(x.clone())
+            } else {
+                layer.project_steps(steps)
+            };
+            steps = layer
+                .run(gates_in, index + 1 < depth)
+                .into_iter()
+                .map(|h| self.drop(h))
+                .collect();
         }
 
-        let hidden = h.dims()[2];
-        let out = self.head.forward(h.reshape([batch, hidden])).reshape([
-            batch,
-            self.horizon,
-            self.targets,
-        ]);
+        // The last layer kept only its last step; `init` refuses 0 layers.
+        let Some(h) = steps.pop() else {
+            unreachable!("at least one LSTM layer")
+        };
+        let out = self
+            .head
+            .forward(h)
+            .reshape([batch, self.horizon, self.targets]);
         match last {
             Some(last) => out + last,
             None => out,
@@ -259,10 +306,20 @@ impl Forecaster {
     #[must_use]
     pub fn forward_sequence(&self, x: Tensor<3>) -> Tensor<3> {
         let [batch, steps, _] = x.dims();
-        let mut h = x;
-        for layer in &self.layers {
-            h = self.drop(layer.forward(h, true));
+        let mut states = Vec::new();
+        for (index, layer) in self.layers.iter().enumerate() {
+            let gates_in = if index == 0 {
+                layer.project(x.clone())
+            } else {
+                layer.project_steps(states)
+            };
+            states = layer
+                .run(gates_in, true)
+                .into_iter()
+                .map(|h| self.drop(h))
+                .collect();
         }
+        let h = Tensor::stack::<3>(states, 1);
         let hidden = h.dims()[2];
         self.head
             .forward(h.reshape([batch * steps, hidden]))
@@ -304,7 +361,7 @@ impl Forecaster {
     }
 
     /// Inverted dropout, only while training (on an autodiff device).
-    fn drop(&self, x: Tensor<3>) -> Tensor<3> {
+    fn drop<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         if self.dropout <= 0.0 || !x.device().is_autodiff() {
             return x;
         }

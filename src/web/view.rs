@@ -268,7 +268,7 @@ pub fn draw_forecast(canvas: &HtmlCanvasElement, view: &ForecastView) -> Result<
 pub fn render_fleet_report(
     document: &Document,
     container: &Element,
-    reports: &[(&str, FleetReport)],
+    reports: &[(String, FleetReport)],
     true_rul: Option<(&str, usize)>,
 ) -> Result<(), WebError> {
     clear(container);

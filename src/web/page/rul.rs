@@ -332,14 +332,20 @@ impl App {
         self.clear_error();
         let mut reports = Vec::new();
         if let Some(train) = &self.fleet.train {
-            reports.push(("Training fleet", train.ingested.report.clone()));
+            reports.push((
+                format!("Training fleet: {}", train.name),
+                train.ingested.report.clone(),
+            ));
             if refill_setup {
                 let fleet = &train.ingested.fleet;
                 self.el.fill_rul_setup(fleet, &RulSetup::suggest(fleet));
             }
         }
         if let Some(test) = &self.fleet.test {
-            reports.push(("Test fleet", test.ingested.report.clone()));
+            reports.push((
+                format!("Test fleet: {}", test.name),
+                test.ingested.report.clone(),
+            ));
         }
         let true_rul = self
             .fleet
