@@ -11,6 +11,7 @@ pub mod chart;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod conformal;
+pub mod evidence;
 pub mod ingest;
 pub mod metrics;
 pub mod model;

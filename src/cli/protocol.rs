@@ -28,18 +28,14 @@ use burn::tensor::Device;
 use clap::Args;
 use serde::Serialize;
 
-use crate::baselines::{ArConfig, Baseline, SeasonChoice, SeasonSearch, TrainingData};
-use crate::conformal::Conformal;
-use crate::metrics::{self, HorizonScorer, HorizonScores, Scaling};
+use crate::baselines::{SeasonChoice, SeasonSearch};
+use crate::evidence::{self, EvidenceData, MethodEvidence};
 use crate::model::{Forecaster, ForecasterConfig, OutputKind};
 use crate::prep::{self, Normalizer, WindowSpec, Windows};
 use crate::train::{self, Control, Progress, StopReason, TrainConfig, block_on};
 
 /// Windows per call to the network.
 const PREDICT_CHUNK: usize = 256;
-
-/// Ridge penalties tried for the linear AR (chosen on validation windows).
-const RIDGE_GRID: [f64; 6] = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0];
 
 /// Options of `twinlab protocol`.
 #[derive(Debug, Args)]
@@ -164,6 +160,8 @@ struct ProtocolReport {
     level: f64,
     lstm: Option<LstmRun>,
     methods: Vec<MethodResult>,
+    /// Whether the LSTM beats the baselines, in one sentence.
+    verdict: String,
     seconds: f64,
 }
 
@@ -248,11 +246,10 @@ fn prepare(args: &ProtocolArgs) -> Result<Prepared, String> {
     })
 }
 
-/// The fitted baselines, the detected season and the chosen AR ridge.
-fn fit_baselines(
-    args: &ProtocolArgs,
-    data: &Prepared,
-) -> Result<(Vec<Baseline>, Option<usize>, f64), String> {
+/// Runs `twinlab protocol`.
+pub(super) fn run(args: &ProtocolArgs) -> Result<(), String> {
+    let started = Instant::now();
+    let data = prepare(args)?;
     let season_choice = match args.season {
         Some(season) => SeasonChoice::Fixed(season),
         None => SeasonChoice::Detect(SeasonSearch {
@@ -260,80 +257,39 @@ fn fit_baselines(
             ..SeasonSearch::default()
         }),
     };
-    let training = TrainingData {
+    let evidence_data = EvidenceData {
         series: &data.series,
-        rows: data.parts.train.clone(),
-        windows: &data.train,
+        train_rows: data.parts.train.clone(),
+        train: &data.train,
+        validation: &data.validation,
+        test: &data.test,
+        normalizer: &data.normalizer,
+        level: args.level,
     };
-    let mut baselines = Baseline::standard(season_choice, ArConfig::default());
-    let mut season = None;
-    let mut ar_ridge = ArConfig::default().ridge;
-    for baseline in &mut baselines {
-        match baseline {
-            Baseline::LinearAr(ar) => {
-                ar_ridge = ar
-                    .fit_select_ridge(&data.train, &data.validation, &RIDGE_GRID)
-                    .map_err(|err| err.to_string())?;
-            }
-            Baseline::SeasonalNaive(naive) => {
-                naive.fit(&training);
-                season = naive.seasons.first().copied().flatten();
-            }
-            other => other.fit(&training).map_err(|err| err.to_string())?,
-        }
-    }
-    Ok((baselines, season, ar_ridge))
-}
+    let baselines =
+        evidence::fit_baselines(&evidence_data, season_choice).map_err(|e| e.to_string())?;
 
-/// Runs `twinlab protocol`.
-pub(super) fn run(args: &ProtocolArgs) -> Result<(), String> {
-    let started = Instant::now();
-    let data = prepare(args)?;
-    let (baselines, season, ar_ridge) = fit_baselines(args, &data)?;
-    let mase_season = season.unwrap_or(1);
-    let scaling = Scaling {
-        mase_scale: vec![metrics::seasonal_naive_scale(
-            &data.series[0][data.parts.train.clone()],
-            mase_season,
-        )],
-        original_units: Some(data.normalizer.clone()),
-    };
-    let score = |name: &str, calibration: &[f32], forecast: &[f32]| {
-        score_method(name, calibration, forecast, &data, &scaling, args.level)
-    };
-
-    let mut scored = Vec::new();
     let mut lstm = None;
+    let mut lstm_forecasts = None;
     if !args.baselines_only {
         let (run, network, config) = train_lstm(args, &data.series, &data.parts, data.spec)?;
         let device = Device::flex();
         let calibration = predict(&network, &config, &data.validation, &device)?;
         let forecast = predict(&network, &config, &data.test, &device)?;
-        scored.push(score("lstm", &calibration, &forecast)?);
+        lstm_forecasts = Some((calibration, forecast));
         lstm = Some(run);
     }
-    for baseline in &baselines {
-        let forecast_of = |windows: &Windows| {
-            baseline
-                .forecast(windows, &data.series)
-                .map_err(|e| e.to_string())
-        };
-        let calibration = forecast_of(&data.validation)?;
-        scored.push(score(
-            baseline.name(),
-            &calibration,
-            &forecast_of(&data.test)?,
-        )?);
-    }
-
-    let reference = scored
-        .iter()
-        .find(|(name, _)| name == "seasonal_naive")
-        .map(|(_, s)| s.overall);
-    let methods = scored
-        .iter()
-        .map(|(name, scores)| method_result(name, scores, reference))
-        .collect();
+    let comparison = evidence::compare(
+        lstm_forecasts
+            .as_ref()
+            .map(|(calibration, forecast)| (calibration.as_slice(), forecast.clone())),
+        &baselines,
+        &evidence_data,
+    )
+    .map_err(|e| e.to_string())?;
+    let season = comparison.season;
+    let mase_season = season.unwrap_or(1);
+    let methods = comparison.methods.iter().map(method_result).collect();
     let report = ProtocolReport {
         dataset: data.dataset.clone(),
         target: args.target.clone(),
@@ -344,10 +300,11 @@ pub(super) fn run(args: &ProtocolArgs) -> Result<(), String> {
         calibration_windows: data.validation.len(),
         season,
         mase_season,
-        ar_ridge,
+        ar_ridge: comparison.ar_ridge,
         level: args.level,
         lstm,
         methods,
+        verdict: comparison.verdict.sentence.clone(),
         seconds: started.elapsed().as_secs_f64(),
     };
     if args.json {
@@ -461,53 +418,17 @@ fn predict(
     Ok(out)
 }
 
-/// Calibrates conformal intervals on the validation forecasts and scores the
-/// test forecasts and intervals.
-fn score_method(
-    name: &str,
-    calibration: &[f32],
-    forecast: &[f32],
-    data: &Prepared,
-    scaling: &Scaling,
-    level: f64,
-) -> Result<(String, HorizonScores), String> {
-    let (validation, test) = (&data.validation, &data.test);
-    let conformal = Conformal::calibrate(
-        calibration,
-        &validation.labels,
-        validation.horizon,
-        validation.targets,
-        level,
-    )
-    .map_err(|err| err.to_string())?;
-    let intervals = conformal
-        .intervals(forecast)
-        .map_err(|err| err.to_string())?;
-    let mut scorer = HorizonScorer::new(
-        test.horizon,
-        test.targets,
-        conformal.alpha(),
-        scaling.clone(),
-    );
-    scorer.add_points(forecast, &test.labels);
-    scorer.add_intervals(&intervals.lower, &intervals.upper, &test.labels);
-    Ok((name.to_owned(), scorer.finish()))
-}
-
-fn method_result(
-    name: &str,
-    scores: &HorizonScores,
-    reference: Option<metrics::PointMetrics>,
-) -> MethodResult {
+fn method_result(method: &MethodEvidence) -> MethodResult {
+    let scores = &method.scores;
     let overall = scores.overall;
     MethodResult {
-        name: name.to_owned(),
+        name: method.name.clone(),
         mse: overall.mse,
         mae: overall.mae,
         mase: overall.mase,
         smape: overall.smape,
-        skill_mae: reference.and_then(|r| metrics::skill(overall.mae, r.mae)),
-        skill_mse: reference.and_then(|r| metrics::skill(overall.mse, r.mse)),
+        skill_mae: method.skill_mae,
+        skill_mse: method.skill_mse,
         coverage: scores.interval.map(|i| i.coverage),
         winkler: scores.interval.map(|i| i.winkler),
         mean_width: scores.interval.map(|i| i.mean_width),
@@ -600,6 +521,7 @@ fn report_table(report: &ProtocolReport) -> String {
         }
     }
     out.push('\n');
+    let _ = writeln!(out, "{}", report.verdict);
     let _ = writeln!(out, "total {:.1} s", report.seconds);
     out
 }
