@@ -14,9 +14,11 @@ use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::{self, ArtifactError, ModelMeta};
-use crate::chart::{ForecastSegment, ForecastView};
+use crate::baselines::{SeasonChoice, SeasonSearch};
+use crate::chart::{BandSegment, ForecastSegment, ForecastView, SeriesLabels};
+use crate::evidence::{self, EvidenceData, EvidenceError, Verdict};
 use crate::ingest::{Dataset, TimeKind};
-use crate::metrics::{ErrorAccumulator, ErrorMetrics, persistence_forecast};
+use crate::metrics::{ErrorAccumulator, ErrorMetrics, HorizonScores, persistence_forecast};
 use crate::model::{Forecaster, ForecasterConfig, ModelError, OutputKind};
 use crate::prep::{self, Normalizer, PrepError, Split, SplitFractions, WindowSpec, Windows};
 use crate::train::{self, Control, Progress, TrainConfig, TrainError};
@@ -26,6 +28,15 @@ const PREDICT_CHUNK: usize = 256;
 
 /// Most validation windows scored after each epoch.
 const MAX_VALIDATION_WINDOWS: usize = 2_000;
+
+/// Most test windows scored; the stride grows to stay under it.
+pub const MAX_TEST_WINDOWS: usize = 2_000;
+
+/// Most training windows the baselines are fitted on.
+const MAX_BASELINE_WINDOWS: usize = 4_000;
+
+/// Nominal coverage of the forecast intervals.
+pub const INTERVAL_LEVEL: f64 = 0.9;
 
 /// Most input channels used by default; wider files use only the targets.
 const MAX_DEFAULT_INPUTS: usize = 32;
@@ -54,6 +65,9 @@ pub enum PipelineError {
     /// A model file could not be read or written.
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
+    /// The baselines or the intervals could not be computed.
+    #[error(transparent)]
+    Evidence(#[from] EvidenceError),
     /// Channels a model reads are not in the data it is given.
     #[error("`{dataset}` lacks the channel(s) {missing} that the model reads")]
     MissingChannels {
@@ -382,6 +396,18 @@ pub struct TargetScore {
     pub persistence: ErrorMetrics,
 }
 
+/// One method's scores on the test windows, without its forecasts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodSummary {
+    /// `lstm` or the baseline's name (see [`evidence::label`]).
+    pub name: String,
+    /// Point metrics (z-scores; sMAPE in data units) and interval metrics,
+    /// per horizon step and overall.
+    pub scores: HorizonScores,
+    /// `1 − MAE / MAE(seasonal naive)`.
+    pub skill_mae: Option<f64>,
+}
+
 /// How the model did on the test part.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
@@ -391,20 +417,64 @@ pub struct Evaluation {
     pub overall_lstm: ErrorMetrics,
     /// Persistence on all targets in normalised units.
     pub overall_persistence: ErrorMetrics,
-    /// Test windows scored (back to back, stride = horizon).
+    /// Test windows scored.
     pub windows: usize,
+    /// Steps between the origins of the scored test windows.
+    pub stride: usize,
     /// Rows of the test part.
     pub test_rows: Range<usize>,
+    /// The LSTM and every baseline on the same test windows.
+    pub methods: Vec<MethodSummary>,
+    /// Whether the LSTM beats the baselines, said plainly.
+    pub verdict: Verdict,
+    /// Nominal coverage of the intervals.
+    pub level: f64,
+    /// The season found in the training part (steps), if any.
+    pub season: Option<usize>,
     /// Forecast-vs-actual chart data, one view per target.
     pub views: Vec<ForecastView>,
 }
 
+/// Windows of one part, its stride chosen to keep at most `max` of them.
+fn part_windows(
+    prepared: &Prepared,
+    targets: usize,
+    part: Range<usize>,
+    spec: WindowSpec,
+    max: usize,
+    name: &'static str,
+) -> Result<Windows, PipelineError> {
+    let stride = prep::stride_for(part.len(), spec, max);
+    windows(prepared, targets, part, WindowSpec { stride, ..spec }, name)
+}
+
+/// Forecasts every window of `set`, in chunks.
+async fn forecast_all(
+    model: &TrainedModel,
+    set: &Windows,
+    device: &Device,
+) -> Result<Vec<f32>, PipelineError> {
+    let mut forecast = Vec::with_capacity(set.labels.len());
+    let per_window = set.lookback * set.features;
+    for chunk in set.inputs.chunks(PREDICT_CHUNK * per_window) {
+        forecast.extend(
+            model
+                .network
+                .predict(&model.meta.network, chunk, device)
+                .await?,
+        );
+    }
+    Ok(forecast)
+}
+
 /// Forecasts the test part of `dataset` with `model` and scores it against
-/// the actual values and the persistence forecast.
+/// the actual values, the persistence forecast and every other baseline on
+/// the same windows, with split-conformal intervals calibrated on the
+/// validation part.
 ///
-/// Test windows start at the beginning of the test part and follow each other
-/// back to back (stride = horizon), so the chart shows one forecast for every
-/// test step.
+/// Scored test windows are spread over the whole test part (stride 1 up to
+/// [`MAX_TEST_WINDOWS`]); the chart shows back-to-back windows (stride =
+/// horizon), so it has one forecast for every test step.
 pub async fn evaluate(
     model: &TrainedModel,
     dataset: &Dataset,
@@ -419,22 +489,53 @@ pub async fn evaluate(
     let spec = WindowSpec {
         lookback: meta.network.lookback,
         horizon: meta.network.horizon,
-        stride: meta.network.horizon,
+        stride: 1,
     };
     let targets = meta.network.targets;
-    let test = windows(
+    let split = &prepared.split;
+    let test = part_windows(
         &prepared,
         targets,
-        prepared.split.test.clone(),
+        split.test.clone(),
         spec,
+        MAX_TEST_WINDOWS,
         "test",
     )?;
+    let fit = part_windows(
+        &prepared,
+        targets,
+        split.train.clone(),
+        spec,
+        MAX_BASELINE_WINDOWS,
+        "training",
+    )?;
+    let calibration = part_windows(
+        &prepared,
+        targets,
+        split.validation.clone(),
+        spec,
+        MAX_VALIDATION_WINDOWS,
+        "validation",
+    )?;
 
-    let mut forecast = Vec::with_capacity(test.labels.len());
-    let per_window = test.lookback * test.features;
-    for chunk in test.inputs.chunks(PREDICT_CHUNK * per_window) {
-        forecast.extend(model.network.predict(&meta.network, chunk, device).await?);
-    }
+    let forecast = forecast_all(model, &test, device).await?;
+    let calibration_forecast = forecast_all(model, &calibration, device).await?;
+    let data = EvidenceData {
+        series: &prepared.series,
+        train_rows: split.train.clone(),
+        train: &fit,
+        validation: &calibration,
+        test: &test,
+        normalizer: &meta.normalizer,
+        level: INTERVAL_LEVEL,
+    };
+    let baselines = evidence::fit_baselines(&data, SeasonChoice::Detect(SeasonSearch::default()))?;
+    let comparison = evidence::compare(
+        Some((&calibration_forecast, forecast.clone())),
+        &baselines,
+        &data,
+    )?;
+
     let persistence = persistence_forecast(
         &test.inputs,
         test.lookback,
@@ -442,7 +543,74 @@ pub async fn evaluate(
         test.horizon,
         targets,
     );
+    let (targets_scores, overall_lstm, overall_persistence) =
+        target_scores(meta, &test, &forecast, &persistence);
 
+    let radius = comparison
+        .methods
+        .iter()
+        .find(|m| m.name == evidence::LSTM)
+        .map(|m| m.conformal.radius.clone())
+        .unwrap_or_default();
+    let chart_spec = WindowSpec {
+        stride: meta.network.horizon,
+        ..spec
+    };
+    let chart = windows(&prepared, targets, split.test.clone(), chart_spec, "test")?;
+    let chart_forecast = forecast_all(model, &chart, device).await?;
+    let chart_persistence = persistence_forecast(
+        &chart.inputs,
+        chart.lookback,
+        chart.features,
+        chart.horizon,
+        targets,
+    );
+    let views = (0..targets)
+        .map(|target| {
+            let series = ChartSeries {
+                forecast: &chart_forecast,
+                persistence: &chart_persistence,
+                radius: &radius,
+            };
+            forecast_view(model, dataset, &inputs, &chart, &series, target)
+        })
+        .collect();
+
+    Ok(Evaluation {
+        targets: targets_scores,
+        overall_lstm,
+        overall_persistence,
+        windows: test.len(),
+        stride: test
+            .origins
+            .get(1)
+            .map_or(1, |second| second - test.origins[0]),
+        test_rows: split.test.clone(),
+        methods: comparison
+            .methods
+            .iter()
+            .map(|m| MethodSummary {
+                name: m.name.clone(),
+                scores: m.scores.clone(),
+                skill_mae: m.skill_mae,
+            })
+            .collect(),
+        verdict: comparison.verdict,
+        level: INTERVAL_LEVEL,
+        season: comparison.season,
+        views,
+    })
+}
+
+/// The LSTM's and persistence's errors per target in original units, and
+/// over all targets in z-scores.
+fn target_scores(
+    meta: &ModelMeta,
+    test: &Windows,
+    forecast: &[f32],
+    persistence: &[f32],
+) -> (Vec<TargetScore>, ErrorMetrics, ErrorMetrics) {
+    let targets = meta.network.targets;
     let mut overall_lstm = ErrorAccumulator::default();
     let mut overall_persistence = ErrorAccumulator::default();
     let mut per_target = vec![(ErrorAccumulator::default(), ErrorAccumulator::default()); targets];
@@ -458,7 +626,6 @@ pub async fn evaluate(
             .1
             .add(denorm(persistence[i]), denorm(actual));
     }
-
     let scores = per_target
         .iter()
         .zip(&meta.target_channels)
@@ -468,28 +635,15 @@ pub async fn evaluate(
             persistence: naive.finish(),
         })
         .collect();
-    let views = (0..targets)
-        .map(|target| {
-            forecast_view(
-                model,
-                dataset,
-                &inputs,
-                &test,
-                &forecast,
-                &persistence,
-                target,
-            )
-        })
-        .collect();
+    (scores, overall_lstm.finish(), overall_persistence.finish())
+}
 
-    Ok(Evaluation {
-        targets: scores,
-        overall_lstm: overall_lstm.finish(),
-        overall_persistence: overall_persistence.finish(),
-        windows: test.len(),
-        test_rows: prepared.split.test.clone(),
-        views,
-    })
+/// What the chart draws of each back-to-back test window, z-scored.
+struct ChartSeries<'a> {
+    forecast: &'a [f32],
+    persistence: &'a [f32],
+    /// The LSTM's interval half-width per step and target.
+    radius: &'a [f32],
 }
 
 /// Builds the chart view of one target over the test part.
@@ -498,37 +652,64 @@ fn forecast_view(
     dataset: &Dataset,
     inputs: &[usize],
     test: &Windows,
-    forecast: &[f32],
-    persistence: &[f32],
+    series: &ChartSeries<'_>,
     target: usize,
 ) -> ForecastView {
     let meta = &model.meta;
     let channel = &dataset.channels[inputs[target]];
     let start = test.origins.first().copied().unwrap_or(0);
     let end = test.origins.last().map_or(start, |&o| o + test.horizon);
+    let at = |w: usize, step: usize| (w * test.horizon + step) * test.targets + target;
+    let denorm = |v: f32| meta.normalizer.denormalize_value(target, v);
+    let times = |origin: usize| dataset.time_secs[origin..origin + test.horizon].to_vec();
     let segments = |values: &[f32]| -> Vec<ForecastSegment> {
         test.origins
             .iter()
             .enumerate()
             .map(|(w, &origin)| ForecastSegment {
-                time_secs: dataset.time_secs[origin..origin + test.horizon].to_vec(),
+                time_secs: times(origin),
                 values: (0..test.horizon)
-                    .map(|step| {
-                        let v = values[(w * test.horizon + step) * test.targets + target];
-                        meta.normalizer.denormalize_value(target, v)
-                    })
+                    .map(|step| denorm(values[at(w, step)]))
                     .collect(),
             })
             .collect()
     };
+    let radius = |step: usize| {
+        series
+            .radius
+            .get(step * test.targets + target)
+            .copied()
+            .unwrap_or(f32::NAN)
+    };
+    let bands = test
+        .origins
+        .iter()
+        .enumerate()
+        .map(|(w, &origin)| {
+            let edge = |sign: f32| {
+                (0..test.horizon)
+                    .map(|step| denorm(series.forecast[at(w, step)] + sign * radius(step)))
+                    .collect()
+            };
+            BandSegment {
+                time_secs: times(origin),
+                lower: edge(-1.0),
+                upper: edge(1.0),
+            }
+        })
+        .collect();
     ForecastView {
         title: format!("{}: LSTM forecast against actual (test part)", channel.name),
         channel: channel.name.clone(),
         time_is_datetime: !matches!(dataset.time_kind, TimeKind::RowIndex),
         time_secs: dataset.time_secs[start..end].to_vec(),
         actual: channel.values[start..end].to_vec(),
-        forecasts: segments(forecast),
-        baseline: Some(segments(persistence)),
-        ..ForecastView::default()
+        forecasts: segments(series.forecast),
+        baseline: Some(segments(series.persistence)),
+        bands,
+        labels: SeriesLabels {
+            band: format!("{:.0}% interval", INTERVAL_LEVEL * 100.0),
+            ..SeriesLabels::default()
+        },
     }
 }

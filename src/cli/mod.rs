@@ -280,7 +280,12 @@ fn evaluation_json(evaluation: &Evaluation) -> serde_json::Value {
         "overall_lstm_z": evaluation.overall_lstm,
         "overall_persistence_z": evaluation.overall_persistence,
         "windows": evaluation.windows,
+        "stride": evaluation.stride,
         "test_rows": [evaluation.test_rows.start, evaluation.test_rows.end],
+        "methods": evaluation.methods,
+        "verdict": evaluation.verdict,
+        "interval_level": evaluation.level,
+        "season": evaluation.season,
     })
 }
 
@@ -314,6 +319,34 @@ pub fn metrics_table(evaluation: &Evaluation) -> String {
         evaluation.overall_persistence.mae,
         evaluation.overall_persistence.rmse
     );
+    let season = evaluation
+        .season
+        .map_or_else(|| "none found".to_owned(), |s| format!("{s} steps"));
+    let _ = writeln!(
+        out,
+        "\nevery method on the same windows (z-scores; season {season}; {:.0}% intervals):",
+        evaluation.level * 100.0
+    );
+    let _ = writeln!(
+        out,
+        "{:<16} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "method", "MAE", "RMSE", "MASE", "skill", "coverage"
+    );
+    let cell = |value: Option<f64>| value.map_or_else(|| "-".to_owned(), |v| format!("{v:.4}"));
+    for method in &evaluation.methods {
+        let overall = method.scores.overall;
+        let _ = writeln!(
+            out,
+            "{:<16} {:>9.4} {:>9.4} {:>9} {:>9} {:>10}",
+            method.name,
+            overall.mae,
+            overall.rmse,
+            cell(overall.mase),
+            cell(method.skill_mae),
+            cell(method.scores.interval.map(|i| i.coverage)),
+        );
+    }
+    let _ = writeln!(out, "{}", evaluation.verdict.sentence);
     out
 }
 
