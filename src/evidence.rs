@@ -353,7 +353,11 @@ mod tests {
             normalizer: &normalizer,
             level: 0.9,
         };
-        let baselines = fit_baselines(&data, SeasonChoice::Detect(Default::default())).unwrap();
+        let baselines = fit_baselines(
+            &data,
+            SeasonChoice::Detect(crate::baselines::SeasonSearch::default()),
+        )
+        .unwrap();
         assert_eq!(baselines.season, Some(24));
 
         // A "network" that forecasts the persistence value: it must lose.

@@ -552,29 +552,7 @@ pub async fn evaluate(
         .find(|m| m.name == evidence::LSTM)
         .map(|m| m.conformal.radius.clone())
         .unwrap_or_default();
-    let chart_spec = WindowSpec {
-        stride: meta.network.horizon,
-        ..spec
-    };
-    let chart = windows(&prepared, targets, split.test.clone(), chart_spec, "test")?;
-    let chart_forecast = forecast_all(model, &chart, device).await?;
-    let chart_persistence = persistence_forecast(
-        &chart.inputs,
-        chart.lookback,
-        chart.features,
-        chart.horizon,
-        targets,
-    );
-    let views = (0..targets)
-        .map(|target| {
-            let series = ChartSeries {
-                forecast: &chart_forecast,
-                persistence: &chart_persistence,
-                radius: &radius,
-            };
-            forecast_view(model, dataset, &inputs, &chart, &series, target)
-        })
-        .collect();
+    let views = chart_views(model, dataset, &inputs, &prepared, &radius, device).await?;
 
     Ok(Evaluation {
         targets: targets_scores,
@@ -600,6 +578,42 @@ pub async fn evaluate(
         season: comparison.season,
         views,
     })
+}
+
+/// The chart of each target: back-to-back test windows (stride = horizon)
+/// with the LSTM's forecast and interval and the persistence forecast.
+async fn chart_views(
+    model: &TrainedModel,
+    dataset: &Dataset,
+    inputs: &[usize],
+    prepared: &Prepared,
+    radius: &[f32],
+    device: &Device,
+) -> Result<Vec<ForecastView>, PipelineError> {
+    let network = &model.meta.network;
+    let spec = WindowSpec {
+        lookback: network.lookback,
+        horizon: network.horizon,
+        stride: network.horizon,
+    };
+    let targets = network.targets;
+    let chart = windows(prepared, targets, prepared.split.test.clone(), spec, "test")?;
+    let forecast = forecast_all(model, &chart, device).await?;
+    let persistence = persistence_forecast(
+        &chart.inputs,
+        chart.lookback,
+        chart.features,
+        chart.horizon,
+        targets,
+    );
+    let series = ChartSeries {
+        forecast: &forecast,
+        persistence: &persistence,
+        radius,
+    };
+    Ok((0..targets)
+        .map(|target| forecast_view(model, dataset, inputs, &chart, &series, target))
+        .collect())
 }
 
 /// The LSTM's and persistence's errors per target in original units, and

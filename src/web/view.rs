@@ -414,3 +414,50 @@ pub fn render_fleet_ranking(
     }
     Ok(())
 }
+
+/// Fills the baseline `table`: every method on the same test windows, with
+/// MAE, RMSE and MASE (z-scores), sMAPE (data units), skill against seasonal
+/// naive and the coverage of its intervals; the best MAE is marked.
+pub fn render_baselines(
+    document: &Document,
+    table: &Element,
+    evaluation: &Evaluation,
+) -> Result<(), WebError> {
+    clear(table);
+    let season = evaluation.season.map_or_else(
+        || "no season found".to_owned(),
+        |s| format!("season {s} steps"),
+    );
+    let caption = format!(
+        "Every method on the same {} test windows (stride {}), z-scores; {season}; skill = 1 − \
+         MAE / MAE(seasonal naive); {:.0}% split-conformal intervals",
+        evaluation.windows,
+        evaluation.stride,
+        evaluation.level * 100.0
+    );
+    append(table, &element_with_text(document, "caption", &caption)?)?;
+    let header = [
+        "Method", "MAE", "RMSE", "MASE", "sMAPE %", "Skill", "Coverage",
+    ]
+    .map(str::to_owned);
+    append(table, &table_row(document, &header, true)?)?;
+    let optional = |value: Option<f64>| value.map_or_else(|| "—".to_owned(), format_metric);
+    for method in &evaluation.methods {
+        let overall = method.scores.overall;
+        let cells = [
+            crate::evidence::label(&method.name).to_owned(),
+            format_metric(overall.mae),
+            format_metric(overall.rmse),
+            optional(overall.mase),
+            optional(overall.smape),
+            optional(method.skill_mae),
+            optional(method.scores.interval.map(|i| i.coverage)),
+        ];
+        let row = table_row(document, &cells, false)?;
+        if method.name == evaluation.verdict.best {
+            row.set_class_name("best");
+        }
+        append(table, &row)?;
+    }
+    Ok(())
+}

@@ -637,6 +637,8 @@ impl App {
         self.el.progress.set_value(0.0);
         self.el.progress_text.set_text_content(None);
         dom::clear(&self.el.metrics);
+        dom::clear(&self.el.baselines);
+        self.el.verdict.set_text_content(None);
         self.el.fill_views(&[]);
         self.dataset = Some(loaded);
         self.draw_charts();
@@ -772,9 +774,16 @@ impl App {
             validation: meta.history.validation_loss.clone(),
             best_epoch: meta.history.best_epoch,
         };
-        if let Err(err) = view::render_metrics(&self.el.document, &self.el.metrics, &evaluation) {
+        let rendered = view::render_metrics(&self.el.document, &self.el.metrics, &evaluation)
+            .and_then(|()| {
+                view::render_baselines(&self.el.document, &self.el.baselines, &evaluation)
+            });
+        if let Err(err) = rendered {
             self.show_error(&err.to_string());
         }
+        self.el
+            .verdict
+            .set_text_content(Some(&evaluation.verdict.sentence));
         self.el.fill_views(&evaluation.views);
         self.set_model(&meta, model);
         self.results = Some(Results {
