@@ -428,6 +428,199 @@ impl Forecaster {
     }
 }
 
+/// Where a member's weight matrix goes in the joined network of
+/// [`Forecaster::ensemble`].
+#[derive(Debug, Clone, Copy)]
+struct Placement {
+    /// Members joined.
+    members: usize,
+    /// The member.
+    member: usize,
+    /// Hidden units of one member.
+    hidden: usize,
+}
+
+impl Placement {
+    /// The joined row of member row `row`: inputs shared by every member
+    /// (the features) keep their row; a member's own hidden units move to
+    /// its block.
+    fn row(self, row: usize, shared: bool) -> usize {
+        if shared {
+            row
+        } else {
+            self.member * self.hidden + row
+        }
+    }
+
+    /// The joined column of gate column `column` (`[i, f, g, o]`, `hidden`
+    /// each): the gate's block, then the member's block inside it.
+    fn gate_column(self, column: usize) -> usize {
+        let (gate, unit) = (column / self.hidden, column % self.hidden);
+        gate * self.members * self.hidden + self.member * self.hidden + unit
+    }
+}
+
+/// A dense `[rows, columns]` matrix being filled, and its bias.
+struct Joined {
+    columns: usize,
+    weight: Vec<f32>,
+    bias: Option<Vec<f32>>,
+}
+
+impl Joined {
+    fn new(rows: usize, columns: usize, bias: bool) -> Self {
+        Self {
+            columns,
+            weight: vec![0.0; rows * columns],
+            bias: bias.then(|| vec![0.0; columns]),
+        }
+    }
+
+    /// Adds `scale` times a member's `[rows, columns]` matrix and bias,
+    /// moved by `row` and `column`.
+    fn add(
+        &mut self,
+        (weight, bias): &(Vec<f32>, Option<Vec<f32>>),
+        member_columns: usize,
+        scale: f32,
+        row: impl Fn(usize) -> usize,
+        column: impl Fn(usize) -> usize,
+    ) {
+        for (index, &value) in weight.iter().enumerate() {
+            let (r, c) = (index / member_columns, index % member_columns);
+            self.weight[row(r) * self.columns + column(c)] += scale * value;
+        }
+        if let (Some(joined), Some(bias)) = (&mut self.bias, bias) {
+            for (c, &value) in bias.iter().enumerate() {
+                joined[column(c)] += scale * value;
+            }
+        }
+    }
+
+    fn into_linear(self, device: &Device) -> Linear {
+        let rows = self.weight.len() / self.columns.max(1);
+        let weight = Tensor::from_data(TensorData::new(self.weight, [rows, self.columns]), device);
+        Linear {
+            weight: Param::from_tensor(weight),
+            bias: self.bias.map(|bias| {
+                let len = bias.len();
+                Param::from_tensor(Tensor::from_data(TensorData::new(bias, [len]), device))
+            }),
+        }
+    }
+}
+
+impl Forecaster {
+    /// Joins networks of the same configuration `config` into one whose
+    /// output is the mean of theirs: a deep ensemble that saves and runs as
+    /// a single network of `members × hidden` hidden units per layer.
+    ///
+    /// Each member keeps its own block of every gate; the recurrent and
+    /// deeper input weights are block-diagonal (members never see each
+    /// other's states) and the head averages the members' heads. Returns the
+    /// joined configuration with it. The result is meant for prediction:
+    /// training it further would let the members mix.
+    pub async fn ensemble(
+        config: &ForecasterConfig,
+        members: &[Self],
+        device: &Device,
+    ) -> Result<(ForecasterConfig, Self), ModelError> {
+        let count = members.len();
+        if count == 0 {
+            return Err(ModelError::Config(
+                "an ensemble needs at least one member".to_owned(),
+            ));
+        }
+        if members.iter().any(|m| m.layers.len() != config.layers) {
+            return Err(ModelError::Config(
+                "ensemble members must all have the configured layers".to_owned(),
+            ));
+        }
+        let hidden = config.hidden;
+        let joined_config = ForecasterConfig {
+            hidden: count * hidden,
+            ..config.clone()
+        };
+        let scale = 1.0 / count as f32;
+        let mut layers = Vec::with_capacity(config.layers);
+        for layer in 0..config.layers {
+            let inputs = if layer == 0 { config.features } else { hidden };
+            let rows = if layer == 0 { inputs } else { count * hidden };
+            let mut input = Joined::new(rows, 4 * count * hidden, true);
+            let mut recurrent = Joined::new(count * hidden, 4 * count * hidden, false);
+            for (member, network) in members.iter().enumerate() {
+                let place = Placement {
+                    members: count,
+                    member,
+                    hidden,
+                };
+                let own = &network.layers[layer];
+                let values = read_linear(&own.input).await?;
+                let shared = layer == 0;
+                input.add(
+                    &values,
+                    4 * hidden,
+                    1.0,
+                    |r| place.row(r, shared),
+                    |c| place.gate_column(c),
+                );
+                let values = read_linear(&own.recurrent).await?;
+                recurrent.add(
+                    &values,
+                    4 * hidden,
+                    1.0,
+                    |r| place.row(r, false),
+                    |c| place.gate_column(c),
+                );
+            }
+            layers.push(LstmLayer {
+                input: input.into_linear(device),
+                recurrent: recurrent.into_linear(device),
+                hidden: count * hidden,
+            });
+        }
+        let outputs = config.output_len();
+        let mut head = Joined::new(count * hidden, outputs, true);
+        for (member, network) in members.iter().enumerate() {
+            let place = Placement {
+                members: count,
+                member,
+                hidden,
+            };
+            let values = read_linear(&network.head).await?;
+            head.add(&values, outputs, scale, |r| place.row(r, false), |c| c);
+        }
+        let joined = Self {
+            layers,
+            head: head.into_linear(device),
+            horizon: config.horizon,
+            targets: config.targets,
+            residual: config.output == OutputKind::Residual,
+            dropout: config.dropout,
+        };
+        Ok((joined_config, joined))
+    }
+}
+
+/// A linear map's weight (row-major) and bias, read back.
+async fn read_linear(linear: &Linear) -> Result<(Vec<f32>, Option<Vec<f32>>), ModelError> {
+    let weight = read_values(linear.weight.val()).await?;
+    let bias = match &linear.bias {
+        Some(bias) => Some(read_values(bias.val()).await?),
+        None => None,
+    };
+    Ok((weight, bias))
+}
+
+async fn read_values<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, ModelError> {
+    tensor
+        .into_data_async()
+        .await
+        .map_err(|err| ModelError::Backend(format!("{err:?}")))?
+        .try_into_vec::<f32>()
+        .map_err(|err| ModelError::Backend(format!("{err:?}")))
+}
+
 async fn copy_linear(linear: &Linear, device: &Device) -> Result<Linear, ModelError> {
     let weight = copy_tensor(linear.weight.val(), device).await?;
     let bias = match &linear.bias {
@@ -528,6 +721,41 @@ mod tests {
             },
         ] {
             assert!(broken.init(&device).is_err(), "{broken:?}");
+        }
+    }
+
+    #[test]
+    fn an_ensemble_predicts_the_mean_of_its_members() {
+        let device = Device::flex();
+        for output in [OutputKind::Residual, OutputKind::PerStep] {
+            let cfg = ForecasterConfig {
+                output,
+                ..config()
+            };
+            let members: Vec<Forecaster> = (0..3).map(|_| cfg.init(&device).unwrap()).collect();
+            let (joined_cfg, joined) =
+                burn_block_on(Forecaster::ensemble(&cfg, &members, &device)).unwrap();
+            assert_eq!(joined_cfg.hidden, 3 * cfg.hidden);
+            let x = Tensor::<3>::random([4, 5, 3], Distribution::Normal(0.0, 1.0), &device);
+            let (mean, got) = if output == OutputKind::PerStep {
+                let mean = members
+                    .iter()
+                    .map(|m| m.forward_sequence(x.clone()))
+                    .reduce(|a, b| a + b)
+                    .unwrap()
+                    / 3.0;
+                (mean, joined.forward_sequence(x.clone()))
+            } else {
+                let mean = members
+                    .iter()
+                    .map(|m| m.forward(x.clone()))
+                    .reduce(|a, b| a + b)
+                    .unwrap()
+                    / 3.0;
+                (mean, joined.forward(x.clone()))
+            };
+            let gap = (mean - got).abs().max().into_scalar();
+            assert!(gap < 1e-5, "{output:?}: largest gap {gap}");
         }
     }
 

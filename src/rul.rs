@@ -46,6 +46,10 @@ fn no_smoothing() -> f32 {
     1.0
 }
 
+fn one_member() -> usize {
+    1
+}
+
 /// Everything the user chooses before training a RUL model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RulSetup {
@@ -76,6 +80,13 @@ pub struct RulSetup {
     /// within each unit, so a live twin can apply it as readings arrive.
     #[serde(default = "no_smoothing")]
     pub smoothing: f32,
+    /// Networks trained and averaged (a deep ensemble saved as one
+    /// network). Above 1, the units are cut into this many seeded folds and
+    /// each network holds out one of them for early stopping instead of
+    /// [`RulSetup::validation_units`]; training takes this many times as
+    /// long.
+    #[serde(default = "one_member")]
+    pub members: usize,
     /// Optimiser settings (the seed also picks the validation units).
     pub training: TrainConfig,
 }
@@ -98,6 +109,7 @@ impl RulSetup {
             dropout: 0.0,
             validation_units: 0.2,
             smoothing: 1.0,
+            members: 1,
             training: TrainConfig {
                 epochs: 40,
                 batch_size: 128,
@@ -245,6 +257,10 @@ pub struct RulMeta {
     /// The baseline length used in training ([`RulSetup::baseline_cycles`]).
     #[serde(default)]
     pub baseline_cycles: usize,
+    /// Networks averaged in the model ([`RulSetup::members`]); the network
+    /// in the file holds them all.
+    #[serde(default = "one_member")]
+    pub members: usize,
 }
 
 impl RulMeta {
@@ -664,13 +680,158 @@ fn split_units(count: usize, share: f32, seed: u64) -> (Vec<usize>, Vec<usize>) 
     (order, validation)
 }
 
+/// Splits `count` units into `folds` seeded folds of (nearly) equal size,
+/// each sorted.
+fn fold_units(count: usize, folds: usize, seed: u64) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..count).collect();
+    SplitMix64::new(seed ^ VALIDATION_SALT).shuffle(&mut order);
+    let folds = folds.clamp(1, count.max(1));
+    let mut out = vec![Vec::new(); folds];
+    for (position, unit) in order.into_iter().enumerate() {
+        out[position % folds].push(unit);
+    }
+    for fold in &mut out {
+        fold.sort_unstable();
+    }
+    out
+}
+
+/// Mixed into the seed to draw the seeds of an ensemble's members.
+const MEMBER_SALT: u64 = 0x3E3B_E125_0F0A_11ED;
+
+/// Every unit's training and validation split for each network trained:
+/// one seeded hold-out for a single network, one fold each (cross-fitting)
+/// for an ensemble.
+fn member_splits(count: usize, setup: &RulSetup) -> Vec<(Vec<usize>, Vec<usize>)> {
+    let seed = setup.training.seed;
+    if setup.members <= 1 {
+        return vec![split_units(count, setup.validation_units, seed)];
+    }
+    let folds = fold_units(count, setup.members, seed);
+    (0..folds.len())
+        .map(|held| {
+            let train = folds
+                .iter()
+                .enumerate()
+                .filter(|&(fold, _)| fold != held)
+                .flat_map(|(_, units)| units.iter().copied())
+                .collect::<Vec<_>>();
+            let mut train = train;
+            train.sort_unstable();
+            (train, folds[held].clone())
+        })
+        .collect()
+}
+
+/// One network trained, its history and its predictions (cycles) of its
+/// validation units with their true capped RUL.
+struct Member {
+    network: crate::model::Forecaster,
+    history: train::History,
+    predicted: Vec<f32>,
+    truth: Vec<f32>,
+}
+
+/// Trains one network of `network`'s shape on `train_units`, stopping early
+/// on `validation_units`.
+async fn fit_member<P>(
+    fleet: &Fleet,
+    cutter: &WindowCutter<'_>,
+    network: &ForecasterConfig,
+    training: &TrainConfig,
+    (train_units, validation_units): (&[usize], &[usize]),
+    device: &Device,
+    progress: P,
+) -> Result<Member, PipelineError>
+where
+    P: AsyncFnMut(Progress) -> Control,
+{
+    let cap = cutter.cap;
+    if cutter.window == 0 {
+        let train_set = cutter.sequences(fleet, train_units);
+        let val_set = cutter.sequences(fleet, validation_units);
+        log::debug!(
+            "training RUL {network:?} on {} whole units, validating on {}",
+            train_set.len(),
+            val_set.len()
+        );
+        let (model, history) =
+            train::fit(network, training, &train_set, &val_set, device, progress).await?;
+        let predicted = predict_sequences(&model, &val_set, cap, device).await?;
+        let truth = val_set.labels.iter().flatten().map(|&v| v * cap).collect();
+        Ok(Member {
+            network: model,
+            history,
+            predicted: predicted.concat(),
+            truth,
+        })
+    } else {
+        let train_windows = cutter.cut_whole(fleet, train_units);
+        let val_windows = cutter.cut_whole(fleet, validation_units);
+        log::debug!(
+            "training RUL {network:?} on {} windows from {} units, validating on {} windows",
+            train_windows.len(),
+            train_units.len(),
+            val_windows.len(),
+        );
+        let (model, history) =
+            train::fit(network, training, &train_windows, &val_windows, device, progress).await?;
+        let predicted = predict_windows(&model, network, &val_windows, cap, device).await?;
+        let truth = val_windows.labels.iter().map(|&v| v * cap).collect();
+        Ok(Member {
+            network: model,
+            history,
+            predicted,
+            truth,
+        })
+    }
+}
+
+/// `progress` of member `member` as part of the whole run: epochs count on
+/// from the members before it.
+fn shift_progress(progress: Progress, offset: usize, members: usize) -> Progress {
+    match progress {
+        Progress::Batch {
+            epoch,
+            epochs,
+            batch,
+            batches,
+        } => Progress::Batch {
+            epoch: epoch + offset,
+            epochs: epochs * members,
+            batch,
+            batches,
+        },
+        Progress::Epoch {
+            epoch,
+            epochs,
+            train_loss,
+            validation_loss,
+            best_epoch,
+        } => Progress::Epoch {
+            epoch: epoch + offset,
+            epochs: epochs * members,
+            train_loss,
+            validation_loss,
+            best_epoch: best_epoch + offset,
+        },
+    }
+}
+
 /// Trains a RUL model on a run-to-failure fleet.
+///
+/// With [`RulSetup::members`] above 1 it trains that many networks, each
+/// holding out its own fold of the units for early stopping (so every unit
+/// trains all members but one), and joins them into one network that
+/// predicts their mean ([`crate::model::Forecaster::ensemble`]). The band
+/// is then fitted on every unit's prediction by the member that did not
+/// train on it.
 pub async fn train<P>(
     fleet: &Fleet,
     setup: &RulSetup,
     device: &Device,
     backend: &str,
-    progress: P,
+    mut progress: P,
 ) -> Result<TrainedModel, PipelineError>
 where
     P: AsyncFnMut(Progress) -> Control,
@@ -691,12 +852,16 @@ where
         )));
     }
     let inputs = input_sources(fleet, &setup.inputs, setup.baseline_cycles)?;
-    let (train_units, validation_units) = split_units(
-        fleet.units.len(),
-        setup.validation_units,
-        setup.training.seed,
-    );
-    let normalizer = fit_normalizer(fleet, &inputs, &train_units, setup.smoothing);
+    let splits = member_splits(fleet.units.len(), setup);
+    // One normalisation serves every member: fitted on the training units
+    // of a single network, on all units (sensor values only, no labels) for
+    // an ensemble whose members each hold out different ones.
+    let normalized_units: Vec<usize> = if splits.len() == 1 {
+        splits[0].0.clone()
+    } else {
+        (0..fleet.units.len()).collect()
+    };
+    let normalizer = fit_normalizer(fleet, &inputs, &normalized_units, setup.smoothing);
     let cutter = WindowCutter {
         inputs: &inputs,
         normalizer: &normalizer,
@@ -719,55 +884,51 @@ where
         },
         dropout: setup.dropout,
     };
-    let (model, history, band) = if setup.window == 0 {
-        let train_set = cutter.sequences(fleet, &train_units);
-        let val_set = cutter.sequences(fleet, &validation_units);
-        log::debug!(
-            "training RUL {network:?} on {} whole units, validating on {}",
-            train_set.len(),
-            val_set.len()
-        );
-        let (model, history) = train::fit(
+
+    let count = splits.len();
+    let mut members = Vec::with_capacity(count);
+    let mut seeds = SplitMix64::new(setup.training.seed ^ MEMBER_SALT);
+    let mut validation_units = Vec::new();
+    for (index, (train_units, held_units)) in splits.iter().enumerate() {
+        let mut training = setup.training.clone();
+        if count > 1 {
+            training.seed = seeds.next_u64();
+        }
+        let offset = index * setup.training.epochs;
+        let member = fit_member(
+            fleet,
+            &cutter,
             &network,
-            &setup.training,
-            &train_set,
-            &val_set,
+            &training,
+            (train_units, held_units),
             device,
-            progress,
+            async |p| progress(shift_progress(p, offset, count)).await,
         )
         .await?;
-        let predicted = predict_sequences(&model, &val_set, setup.cap, device).await?;
-        let truth: Vec<f32> = val_set
-            .labels
-            .iter()
-            .flatten()
-            .map(|&v| v * setup.cap)
-            .collect();
-        let band = RulBand::fit(&predicted.concat(), &truth, setup.cap, 0.9);
-        (model, history, band)
+        let cancelled = member.history.stop == train::StopReason::Cancelled;
+        validation_units.extend_from_slice(held_units);
+        members.push(member);
+        if cancelled {
+            break;
+        }
+    }
+
+    let predicted: Vec<f32> = members.iter().flat_map(|m| m.predicted.clone()).collect();
+    let truth: Vec<f32> = members.iter().flat_map(|m| m.truth.clone()).collect();
+    let band = RulBand::fit(&predicted, &truth, setup.cap, 0.9);
+    let history = members
+        .iter()
+        .map(|m| m.history.clone())
+        .reduce(train::History::then)
+        .unwrap_or_else(|| unreachable!("at least one member is trained"));
+    let (network, model) = if members.len() == 1 {
+        let member = members.pop().unwrap_or_else(|| unreachable!("one member"));
+        (network, member.network)
     } else {
-        let train_windows = cutter.cut_whole(fleet, &train_units);
-        let val_windows = cutter.cut_whole(fleet, &validation_units);
-        log::debug!(
-            "training RUL {network:?} on {} windows from {} units, validating on {} windows",
-            train_windows.len(),
-            train_units.len(),
-            val_windows.len(),
-        );
-        let (model, history) = train::fit(
-            &network,
-            &setup.training,
-            &train_windows,
-            &val_windows,
-            device,
-            progress,
-        )
-        .await?;
-        let predicted = predict_windows(&model, &network, &val_windows, setup.cap, device).await?;
-        let truth: Vec<f32> = val_windows.labels.iter().map(|&v| v * setup.cap).collect();
-        let band = RulBand::fit(&predicted, &truth, setup.cap, 0.9);
-        (model, history, band)
+        let networks: Vec<_> = members.into_iter().map(|m| m.network).collect();
+        crate::model::Forecaster::ensemble(&network, &networks, device).await?
     };
+    validation_units.sort_unstable();
 
     let meta = ModelMeta {
         network,
@@ -795,6 +956,7 @@ where
             band,
             smoothing: setup.smoothing,
             baseline_cycles: setup.baseline_cycles,
+            members: count,
         }),
     };
     Ok(TrainedModel {

@@ -144,6 +144,18 @@ pub struct History {
 }
 
 impl History {
+    /// This history followed by `next` (the run of another network): the
+    /// curves one after the other, the best epoch and the stop of `next`.
+    #[must_use]
+    pub fn then(mut self, next: Self) -> Self {
+        let offset = self.validation_loss.len();
+        self.train_loss.extend(next.train_loss);
+        self.validation_loss.extend(next.validation_loss);
+        self.best_epoch = next.best_epoch.map(|epoch| epoch + offset);
+        self.stop = next.stop;
+        self
+    }
+
     /// The validation loss of the kept weights.
     #[must_use]
     pub fn best_validation_loss(&self) -> f32 {
@@ -162,6 +174,13 @@ pub trait TrainingSet {
     /// Checks that the items fit the network.
     fn check(&self, config: &ForecasterConfig) -> Result<(), ModelError>;
 
+    /// Cuts the shuffled `order` into mini-batches of at most `batch_size`
+    /// items. By default consecutive items; sets whose items differ in cost
+    /// may group similar items to waste less work.
+    fn batches(&self, order: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
+        order.chunks(batch_size.max(1)).map(<[usize]>::to_vec).collect()
+    }
+
     /// The mean squared error of `model` over the items at `indices`, as a
     /// one-value tensor, and the number of values it averages. Errors above
     /// the label count `late_weight` times (1 weighs both sides alike).
@@ -173,6 +192,10 @@ pub trait TrainingSet {
         device: &Device,
     ) -> (Tensor<1>, usize);
 }
+
+/// Batches per pool of sequences sorted by length (see
+/// [`TrainingSet::batches`] for [`Sequences`]).
+const LENGTH_POOL: usize = 4;
 
 /// Squared errors, those where the forecast is above the label weighted by
 /// `late_weight`.
@@ -222,6 +245,28 @@ impl TrainingSet for Sequences {
                 (self.features, self.targets)
             )))
         }
+    }
+
+    /// Sequences of similar length together, so that padding costs little:
+    /// the shuffled order is taken in pools of [`LENGTH_POOL`] batches, each
+    /// pool sorted by length and cut into batches, and the batches of the
+    /// epoch are put back in an order that depends on the shuffle only.
+    fn batches(&self, order: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
+        let batch_size = batch_size.max(1);
+        let mut batches = Vec::with_capacity(order.len().div_ceil(batch_size));
+        for pool in order.chunks(batch_size * LENGTH_POOL) {
+            let mut pool = pool.to_vec();
+            pool.sort_by_key(|&i| self.steps(i));
+            batches.extend(pool.chunks(batch_size).map(<[usize]>::to_vec));
+        }
+        // Mix long and short batches: order them by the earliest shuffled
+        // position of their items, which is as random as the shuffle.
+        let mut rank = vec![0; self.len()];
+        for (position, &i) in order.iter().enumerate() {
+            rank[i] = position;
+        }
+        batches.sort_by_key(|batch| batch.iter().map(|&i| rank[i]).min());
+        batches
     }
 
     fn batch_loss(
@@ -289,15 +334,16 @@ where
     let mut since_best = 0;
     let mut rng = SplitMix64::new(settings.seed);
     let batch_size = settings.batch_size.max(1);
-    let batches = train.count().div_ceil(batch_size);
     let mut order: Vec<usize> = (0..train.count()).collect();
 
     let mut learning_rate = settings.learning_rate;
 
     'epochs: for epoch in 1..=settings.epochs {
         rng.shuffle(&mut order);
+        let epoch_batches = train.batches(&order, batch_size);
+        let batches = epoch_batches.len();
         let (mut loss_sum, mut loss_count) = (0.0f64, 0usize);
-        for (index, chunk) in order.chunks(batch_size).enumerate() {
+        for (index, chunk) in epoch_batches.iter().enumerate() {
             let (loss, values) = train.batch_loss(&model, chunk, settings.late_weight, &autodiff);
             let value = read_scalar(loss.clone()).await?;
             if !value.is_finite() {

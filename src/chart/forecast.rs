@@ -17,7 +17,8 @@ use super::series::{
     draw_legend, draw_note, draw_runs, evenly_chosen, pair_points,
 };
 use super::{
-    BandSegment, ChartError, ForecastSegment, ForecastView, PALETTE, clear, decimate_min_max,
+    BandSegment, ChartError, ChartLayout, ChartOptions, ForecastSegment, ForecastView,
+    HiddenSeries, PALETTE, SeriesKind, clear, decimate_min_max,
 };
 
 /// The most forecast segments drawn per kind; longer lists are sampled evenly,
@@ -93,6 +94,21 @@ pub fn draw_forecast<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     view: &ForecastView,
 ) -> Result<(), ChartError> {
+    draw_forecast_with(root, view, &ChartOptions::default()).map(|_| ())
+}
+
+/// Draws the forecast chart of `view` on `root` as [`draw_forecast`] does,
+/// showing only the x range and the series `options` ask for, and returns
+/// where the plot landed so that pointer positions can be read back as
+/// times ([`ChartLayout::x_at`]).
+///
+/// The y axis fits the values inside the shown x range; decimation works on
+/// the shown points only, so zooming in shows more detail.
+pub fn draw_forecast_with<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    view: &ForecastView,
+    options: &ChartOptions,
+) -> Result<ChartLayout, ChartError> {
     clear(root)?;
 
     let scale = if view.time_is_datetime {
@@ -100,15 +116,24 @@ pub fn draw_forecast<DB: DrawingBackend>(
     } else {
         TimeScale::Steps
     };
-    let actual = pair_points(&view.time_secs, &view.actual);
-    let forecasts = segment_points(&view.forecasts);
-    let baseline = view
-        .baseline
-        .as_deref()
-        .map(segment_points)
-        .unwrap_or_default();
+    let shown = Shown::new(options);
+    let actual = shown.series(
+        SeriesKind::Actual,
+        clip(&pair_points(&view.time_secs, &view.actual), options.x_range),
+    );
+    let forecasts = shown.series(
+        SeriesKind::Forecast,
+        segment_points(&view.forecasts, options.x_range),
+    );
+    let baseline = shown.series(
+        SeriesKind::Baseline,
+        view.baseline
+            .as_deref()
+            .map(|segments| segment_points(segments, options.x_range))
+            .unwrap_or_default(),
+    );
 
-    let bands = band_points(&view.bands);
+    let bands = shown.series(SeriesKind::Band, band_points(&view.bands, options.x_range));
     let band_edges: Vec<Vec<(f64, f64)>> = bands
         .iter()
         .flat_map(|(lower, upper)| [lower.clone(), upper.clone()])
@@ -125,7 +150,9 @@ pub fn draw_forecast<DB: DrawingBackend>(
             .copied()
             .filter(|&(x, y)| x.is_finite() && y.is_finite())
     };
-    let x_bounds = finite_bounds(finite_points().map(|(x, _)| x));
+    let x_bounds = options
+        .x_range
+        .or_else(|| finite_bounds(finite_points().map(|(x, _)| x)));
     let y_bounds = finite_bounds(finite_points().map(|(_, y)| y));
 
     let x_range = time_range(x_bounds, scale);
@@ -133,13 +160,22 @@ pub fn draw_forecast<DB: DrawingBackend>(
     let mut chart = build_chart(
         root,
         view,
-        TimeAxis::new(x_range, scale),
+        TimeAxis::new(x_range.clone(), scale),
         value_range(y_bounds),
     )?;
     draw_axes(&mut chart, view, scale)?;
 
-    if x_bounds.is_none() {
-        return draw_note(&chart.plotting_area().strip_coord_spec(), EMPTY_NOTE);
+    let (pixels_x, pixels_y) = chart.plotting_area().get_pixel_range();
+    let layout = ChartLayout {
+        plot_left_px: pixels_x.start,
+        plot_right_px: pixels_x.end,
+        plot_top_px: pixels_y.start,
+        plot_bottom_px: pixels_y.end,
+        x_range: (x_range.start, x_range.end),
+    };
+    if x_bounds.is_none() || finite_points().next().is_none() {
+        draw_note(&chart.plotting_area().strip_coord_spec(), EMPTY_NOTE)?;
+        return Ok(layout);
     }
 
     let plot_width_px = chart.plotting_area().dim_in_pixel().0;
@@ -161,23 +197,75 @@ pub fn draw_forecast<DB: DrawingBackend>(
     }
 
     let labels = &view.labels;
-    add_legend_entry(&mut chart, &labels.actual, ACTUAL_LOOK)?;
-    add_legend_entry(&mut chart, &labels.forecast, FORECAST_LOOK)?;
-    if view.baseline.is_some() {
+    if shown.has(SeriesKind::Actual) {
+        add_legend_entry(&mut chart, &labels.actual, ACTUAL_LOOK)?;
+    }
+    if shown.has(SeriesKind::Forecast) {
+        add_legend_entry(&mut chart, &labels.forecast, FORECAST_LOOK)?;
+    }
+    if view.baseline.is_some() && shown.has(SeriesKind::Baseline) {
         add_legend_entry(&mut chart, &labels.baseline, BASELINE_LOOK)?;
     }
     if !bands.is_empty() {
         add_legend_entry(&mut chart, &labels.band, BAND_LOOK)?;
     }
-    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    Ok(layout)
+}
+
+/// Which series are drawn.
+#[derive(Debug, Clone, Copy)]
+struct Shown(HiddenSeries);
+
+impl Shown {
+    fn new(options: &ChartOptions) -> Self {
+        Self(options.hidden)
+    }
+
+    fn has(self, kind: SeriesKind) -> bool {
+        !self.0.contains(kind)
+    }
+
+    /// `series`, or nothing when `kind` is hidden.
+    fn series<T: Default>(self, kind: SeriesKind, series: T) -> T {
+        if self.has(kind) { series } else { T::default() }
+    }
+}
+
+/// The points of `points` inside `range`, with one more on each side so
+/// that lines run to the plot's edges; all of them without a range.
+fn clip(points: &[(f64, f64)], range: Option<(f64, f64)>) -> Vec<(f64, f64)> {
+    let Some((lo, hi)) = range else {
+        return points.to_vec();
+    };
+    let first = points.partition_point(|p| p.0 < lo).saturating_sub(1);
+    let last = (points.partition_point(|p| p.0 <= hi) + 1).min(points.len());
+    if first >= last {
+        return Vec::new();
+    }
+    points[first..last].to_vec()
+}
+
+/// Whether a run of times `xs` (sorted) reaches into `range`.
+fn overlaps(xs: &[f64], range: Option<(f64, f64)>) -> bool {
+    match (range, xs.first(), xs.last()) {
+        (None, ..) => true,
+        (Some((lo, hi)), Some(&first), Some(&last)) => last >= lo && first <= hi,
+        _ => false,
+    }
 }
 
 /// A band's lower and upper edges as points.
 type BandPoints = (Vec<(f64, f64)>, Vec<(f64, f64)>);
 
-/// The lower and upper edges of at most [`MAX_SEGMENTS`] bands, as points.
-fn band_points(bands: &[BandSegment]) -> Vec<BandPoints> {
-    evenly_chosen(bands, MAX_SEGMENTS)
+/// The lower and upper edges of at most [`MAX_SEGMENTS`] bands inside
+/// `range`, as points.
+fn band_points(bands: &[BandSegment], range: Option<(f64, f64)>) -> Vec<BandPoints> {
+    let inside: Vec<&BandSegment> = bands
+        .iter()
+        .filter(|band| overlaps(&band.time_secs, range))
+        .collect();
+    evenly_chosen(&inside, MAX_SEGMENTS)
         .map(|band| {
             (
                 pair_points(&band.time_secs, &band.lower),
@@ -213,9 +301,14 @@ fn draw_band<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The points of at most [`MAX_SEGMENTS`] of `segments`, chosen evenly.
-fn segment_points(segments: &[ForecastSegment]) -> Vec<Vec<(f64, f64)>> {
-    evenly_chosen(segments, MAX_SEGMENTS)
+/// The points of at most [`MAX_SEGMENTS`] of the `segments` inside
+/// `range`, chosen evenly.
+fn segment_points(segments: &[ForecastSegment], range: Option<(f64, f64)>) -> Vec<Vec<(f64, f64)>> {
+    let inside: Vec<&ForecastSegment> = segments
+        .iter()
+        .filter(|segment| overlaps(&segment.time_secs, range))
+        .collect();
+    evenly_chosen(&inside, MAX_SEGMENTS)
         .map(|segment| pair_points(&segment.time_secs, &segment.values))
         .collect()
 }
@@ -317,7 +410,7 @@ mod tests {
             };
             5_000
         ];
-        assert_eq!(segment_points(&segments).len(), MAX_SEGMENTS);
-        assert_eq!(segment_points(&segments[..7]).len(), 7);
+        assert_eq!(segment_points(&segments, None).len(), MAX_SEGMENTS);
+        assert_eq!(segment_points(&segments[..7], None).len(), 7);
     }
 }

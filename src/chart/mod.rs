@@ -19,6 +19,7 @@
 mod axis;
 mod decimate;
 mod forecast;
+pub mod interact;
 mod loss;
 mod series;
 
@@ -32,7 +33,7 @@ use plotters::style::RGBColor;
 use serde::{Deserialize, Serialize};
 
 pub use decimate::decimate_min_max;
-pub use forecast::draw_forecast;
+pub use forecast::{draw_forecast, draw_forecast_with};
 pub use loss::draw_loss;
 
 /// Data for the forecast-vs-actual chart: plain vectors, no model types.
@@ -124,6 +125,98 @@ pub struct LossView {
     /// The 0-based index (into `train` and `validation`) of the best epoch so
     /// far, marked on the chart; an index past both vectors is ignored.
     pub best_epoch: Option<usize>,
+}
+
+/// A series of the forecast chart, for hiding and showing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesKind {
+    /// The actual values.
+    Actual,
+    /// The model's forecasts.
+    Forecast,
+    /// The baseline forecasts.
+    Baseline,
+    /// The intervals.
+    Band,
+}
+
+impl SeriesKind {
+    /// Every kind, in legend order.
+    pub const ALL: [Self; 4] = [Self::Actual, Self::Forecast, Self::Baseline, Self::Band];
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// A set of hidden series (empty: everything shown).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HiddenSeries(u8);
+
+impl HiddenSeries {
+    /// Whether `kind` is hidden.
+    #[must_use]
+    pub fn contains(self, kind: SeriesKind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+
+    /// Hides `kind` when `hidden`, shows it otherwise.
+    pub fn set(&mut self, kind: SeriesKind, hidden: bool) {
+        if hidden {
+            self.0 |= kind.bit();
+        } else {
+            self.0 &= !kind.bit();
+        }
+    }
+}
+
+/// What part of a forecast view to draw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChartOptions {
+    /// The x range shown, in the view's time unit; `None` shows all.
+    pub x_range: Option<(f64, f64)>,
+    /// Series left out.
+    pub hidden: HiddenSeries,
+}
+
+/// Where a drawn chart's plot lies on its canvas, in pixels, and the x
+/// range it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ChartLayout {
+    /// Left edge of the plot.
+    pub plot_left_px: i32,
+    /// Right edge of the plot (exclusive).
+    pub plot_right_px: i32,
+    /// Top edge of the plot.
+    pub plot_top_px: i32,
+    /// Bottom edge of the plot (exclusive).
+    pub plot_bottom_px: i32,
+    /// The x range drawn.
+    pub x_range: (f64, f64),
+}
+
+impl ChartLayout {
+    /// The x value under pixel column `px`, or `None` outside the plot.
+    #[must_use]
+    pub fn x_at(&self, px: f64) -> Option<f64> {
+        let (left, right) = (f64::from(self.plot_left_px), f64::from(self.plot_right_px));
+        if !(left..right).contains(&px) || right <= left {
+            return None;
+        }
+        let share = (px - left) / (right - left);
+        Some(self.x_range.0 + share * (self.x_range.1 - self.x_range.0))
+    }
+
+    /// The share (0 to 1) of the plot's width at pixel column `px`, clamped.
+    #[must_use]
+    pub fn share_at(&self, px: f64) -> f64 {
+        let (left, right) = (f64::from(self.plot_left_px), f64::from(self.plot_right_px));
+        if right <= left {
+            return 0.5;
+        }
+        ((px - left) / (right - left)).clamp(0.0, 1.0)
+    }
 }
 
 /// Why a chart could not be drawn.

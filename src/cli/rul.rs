@@ -83,6 +83,9 @@ pub(super) struct RulArgs {
     /// Share of training units held out for early stopping.
     #[arg(long)]
     validation_units: Option<f32>,
+    /// Networks averaged in one model, each holding out its own fold of units (1: one network).
+    #[arg(long)]
+    members: Option<usize>,
     /// Also feed each sensor's deviation from the unit's mean over its first N cycles.
     #[arg(long)]
     baseline_cycles: Option<usize>,
@@ -200,6 +203,7 @@ fn setup_from(args: &RulArgs, fleet: &Fleet) -> RulSetup {
     set(&mut setup.training.patience, args.patience);
     set(&mut setup.training.decay_after, args.decay_after);
     set(&mut setup.baseline_cycles, args.baseline_cycles);
+    set(&mut setup.members, args.members);
     if args.age && !setup.inputs.contains(&fleet.cycle_column) {
         setup.inputs.push(fleet.cycle_column.clone());
     }
@@ -243,13 +247,15 @@ pub(super) fn run(args: &RulArgs) -> Result<(), String> {
     let true_rul = args.rul.as_deref().map(read_rul_values).transpose()?;
     let base = setup_from(args, &train_fleet);
     eprintln!(
-        "RUL model: {} sensors ({}), window {}, cap {}, hidden {}×{}, up to {} epochs",
+        "RUL model: {} sensors ({}), window {}, cap {}, hidden {}×{}, {} member(s), up to {} \
+         epochs each",
         base.inputs.len(),
         base.inputs.join(", "),
         base.window,
         base.cap,
         base.hidden,
         base.layers,
+        base.members,
         base.training.epochs
     );
 

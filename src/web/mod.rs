@@ -21,6 +21,7 @@
 //! | `dom.rs` | small DOM and JavaScript helpers |
 
 pub mod backend;
+mod chart;
 mod dom;
 mod elements;
 pub mod messages;

@@ -8,7 +8,7 @@ use plotters_canvas::CanvasBackend;
 use web_sys::{Document, Element, HtmlCanvasElement};
 
 use crate::artifact::ModelMeta;
-use crate::chart::{self, ChartError, ForecastView, LossView};
+use crate::chart::{self, ChartError, ChartLayout, ChartOptions, ForecastView, LossView};
 use crate::ingest::{DataReport, FleetReport};
 use crate::metrics::ErrorMetrics;
 use crate::pipeline::Evaluation;
@@ -258,9 +258,20 @@ pub fn draw_loss(canvas: &HtmlCanvasElement, view: &LossView) -> Result<(), WebE
 
 /// Draws the forecast against the actual series on `canvas`.
 pub fn draw_forecast(canvas: &HtmlCanvasElement, view: &ForecastView) -> Result<(), WebError> {
+    draw_forecast_with(canvas, view, &ChartOptions::default()).map(|_| ())
+}
+
+/// Draws the part of `view` that `options` shows on `canvas` and returns
+/// where its plot lies, for reading pointer positions back as times.
+pub fn draw_forecast_with(
+    canvas: &HtmlCanvasElement,
+    view: &ForecastView,
+    options: &ChartOptions,
+) -> Result<ChartLayout, WebError> {
     let area = canvas_area(canvas)?;
-    chart::draw_forecast(&area, view).map_err(chart_error)?;
-    area.present().map_err(|err| chart_error(err.into()))
+    let layout = chart::draw_forecast_with(&area, view, options).map_err(chart_error)?;
+    area.present().map_err(|err| chart_error(err.into()))?;
+    Ok(layout)
 }
 
 /// Fills `container` with the reports of the fleet files: each report's

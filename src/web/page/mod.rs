@@ -24,6 +24,7 @@ use crate::ingest::{self, IngestError, IngestOptions, Ingested};
 use crate::pipeline::{Evaluation, Setup};
 use crate::train::{Progress, StopReason};
 
+use super::chart::{self as chart_ui, ChartElements, ChartHost, ChartState};
 use super::elements::{Demo, Elements};
 use super::messages::{
     self, Evaluated, FromWorker, LoadModelRequest, ToWorker, TrainRequest, Trained,
@@ -107,6 +108,22 @@ struct App {
     task: Task,
     fleet: rul::FleetState,
     rul_results: Option<rul::RulResults>,
+    chart: ChartState,
+    chart_el: ChartElements,
+}
+
+impl ChartHost for App {
+    fn chart_parts(&mut self) -> (Option<&ForecastView>, &mut ChartState) {
+        let view = self
+            .results
+            .as_ref()
+            .and_then(|results| results.evaluation.views.get(results.view));
+        (view, &mut self.chart)
+    }
+
+    fn redraw_chart(&mut self) {
+        self.draw_charts();
+    }
 }
 
 type Shared = Rc<RefCell<App>>;
@@ -134,6 +151,7 @@ pub(super) fn run() {
 fn start() -> Result<(), WebError> {
     let document = dom::document()?;
     let el = Elements::find(&document)?;
+    let chart_el = ChartElements::find(&document)?;
     let app = Rc::new(RefCell::new(App {
         el,
         worker: None,
@@ -148,6 +166,8 @@ fn start() -> Result<(), WebError> {
         task: Task::Forecast,
         fleet: rul::FleetState::default(),
         rul_results: None,
+        chart: ChartState::default(),
+        chart_el: chart_el.clone(),
     }));
 
     {
@@ -158,6 +178,7 @@ fn start() -> Result<(), WebError> {
     spawn_worker(&app)?;
     install_handlers(&app)?;
     rul::install_handlers(&app)?;
+    super::chart::install(&app, &chart_el)?;
     // `?demo=fd001` (or another demo's key) opens the page on that demo.
     let wanted = query_param("demo");
     if wanted.as_deref() == Some(rul::FLEET_DEMO.key) {
@@ -322,6 +343,7 @@ fn install_handlers(app: &Shared) -> Result<(), WebError> {
         if let Some(results) = app.results.as_mut() {
             results.view = index;
         }
+        app.chart.reset_range();
         app.draw_charts();
     })?;
 
@@ -791,6 +813,7 @@ impl App {
             meta,
             view: 0,
         });
+        self.chart.reset_range();
         self.draw_charts();
     }
 
@@ -831,10 +854,16 @@ impl App {
                 title: "Train a model or load one to see its forecast".to_owned(),
                 ..ForecastView::default()
             });
-        let drawn = view::draw_loss(&self.el.loss_chart, &self.losses)
-            .and_then(|()| view::draw_forecast(&self.el.forecast_chart, &forecast));
-        if let Err(err) = drawn {
-            self.show_error(&err.to_string());
+        let drawn = view::draw_loss(&self.el.loss_chart, &self.losses).and_then(|()| {
+            view::draw_forecast_with(&self.el.forecast_chart, &forecast, &self.chart.options)
+        });
+        match drawn {
+            Ok(layout) => self.chart.layout.set(Some(layout)),
+            Err(err) => self.show_error(&err.to_string()),
+        }
+        if !self.chart.dragging() {
+            let shown = self.results.as_ref().map(|_| &forecast);
+            chart_ui::render_table(&self.chart_el, shown, &self.chart.options);
         }
         if let Some(results) = &self.results {
             log::trace!("drew view {} of {}", results.view, results.meta.dataset);
