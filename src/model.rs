@@ -111,6 +111,18 @@ impl ForecasterConfig {
 
     /// Builds a network with fresh weights on `device`.
     pub fn init(&self, device: &Device) -> Result<Forecaster, ModelError> {
+        self.init_with_forget_bias(0.0, device)
+    }
+
+    /// Builds a network with fresh weights on `device`, `forget_bias` added
+    /// to the initial bias of every forget gate. Above 0 the cells start out
+    /// remembering (1 is the usual choice), which shortens the plateau
+    /// before a network learns to use a long history.
+    pub fn init_with_forget_bias(
+        &self,
+        forget_bias: f32,
+        device: &Device,
+    ) -> Result<Forecaster, ModelError> {
         self.validate()?;
         let layers = (0..self.layers)
             .map(|layer| {
@@ -119,7 +131,7 @@ impl ForecasterConfig {
                 } else {
                     self.hidden
                 };
-                LstmLayer::new(input, self.hidden, device)
+                LstmLayer::new(input, self.hidden, forget_bias, device)
             })
             .collect();
         let head = LinearConfig::new(self.hidden, self.horizon * self.targets).init(device);
@@ -158,9 +170,24 @@ pub struct LstmLayer {
 }
 
 impl LstmLayer {
-    fn new(input: usize, hidden: usize, device: &Device) -> Self {
+    fn new(input: usize, hidden: usize, forget_bias: f32, device: &Device) -> Self {
+        let mut input = LinearConfig::new(input, 4 * hidden).init(device);
+        if forget_bias != 0.0 {
+            // Gates are `[i, f, g, o]`, `hidden` each: shift the second block.
+            let shift: Vec<f32> = (0..4 * hidden)
+                .map(|c| if c / hidden == 1 { forget_bias } else { 0.0 })
+                .collect();
+            let shift = Tensor::<1>::from_data(TensorData::new(shift, [4 * hidden]), device);
+            // A fresh leaf, so that training still sees a parameter.
+            input.bias = input.bias.map(|bias| {
+                bias.map(|b| {
+                    let tracked = b.is_require_grad();
+                    (b + shift).detach().set_require_grad(tracked)
+                })
+            });
+        }
         Self {
-            input: LinearConfig::new(input, 4 * hidden).init(device),
+            input,
             recurrent: LinearConfig::new(hidden, 4 * hidden)
                 .with_bias(false)
                 .init(device),

@@ -119,6 +119,7 @@ impl RulSetup {
                 decay_after: 3,
                 weight_decay: 0.0,
                 late_weight: 1.0,
+                forget_bias: 0.0,
             },
         }
     }

@@ -56,6 +56,11 @@ pub struct TrainConfig {
     /// (a late RUL estimate); 1 is plain MSE.
     #[serde(default = "plain_mse")]
     pub late_weight: f32,
+    /// Added to the initial bias of every LSTM forget gate (see
+    /// [`ForecasterConfig::init_with_forget_bias`]); 0 is burn's plain
+    /// initialisation.
+    #[serde(default)]
+    pub forget_bias: f32,
 }
 
 fn plain_mse() -> f32 {
@@ -73,6 +78,7 @@ impl Default for TrainConfig {
             decay_after: 0,
             weight_decay: 0.0,
             late_weight: 1.0,
+            forget_bias: 0.0,
         }
     }
 }
@@ -316,7 +322,7 @@ where
 
     device.seed(settings.seed);
     let autodiff = device.clone().autodiff();
-    let mut model = config.init(&autodiff)?;
+    let mut model = config.init_with_forget_bias(settings.forget_bias, &autodiff)?;
     let decay =
         (settings.weight_decay > 0.0).then(|| WeightDecayConfig::new(settings.weight_decay));
     let mut optimizer = AdamConfig::new().with_weight_decay(decay).init();
@@ -555,6 +561,7 @@ mod tests {
             decay_after: 0,
             weight_decay: 0.0,
             late_weight: 1.0,
+            forget_bias: 0.0,
         };
         let train = sine_windows(0, 450);
         let validation = sine_windows(450, 600);

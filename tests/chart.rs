@@ -650,8 +650,8 @@ fn bands_are_shaded_and_named_and_labels_can_be_changed() {
         !texts.iter().any(|text| text == "LSTM forecast"),
         "{texts:?}"
     );
-    // The band is one filled polygon in the forecast colour.
-    let fill = hex(PALETTE.forecast);
+    // The band is one filled polygon in the band colour.
+    let fill = hex(PALETTE.band);
     let polygons = tags(&svg, "polygon");
     assert!(
         polygons

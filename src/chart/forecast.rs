@@ -70,17 +70,13 @@ const BASELINE_LOOK: LineLook = LineLook {
     dot_radius_px: 3,
 };
 
-/// How the bands are drawn (their fill takes this colour at
-/// [`BAND_OPACITY`]).
+/// How the bands are drawn.
 const BAND_LOOK: LineLook = LineLook {
-    color: PALETTE.forecast,
+    color: PALETTE.band,
     width_px: 8,
     stroke: Stroke::Solid,
     dot_radius_px: 3,
 };
-
-/// Opacity of the band fill.
-const BAND_OPACITY: f64 = 0.18;
 
 /// Draws the forecast chart of `view` on `root`.
 ///
@@ -281,7 +277,7 @@ fn draw_band<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::prelude::Cartesian2d<TimeAxis, RangedCoordf64>>,
     (lower, upper): &BandPoints,
 ) -> Result<(), ChartError> {
-    let style = BAND_LOOK.color.mix(BAND_OPACITY).filled();
+    let style = BAND_LOOK.color.filled();
     let finite = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite();
     let pairs: Vec<((f64, f64), (f64, f64))> =
         lower.iter().copied().zip(upper.iter().copied()).collect();

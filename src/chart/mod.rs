@@ -248,6 +248,9 @@ pub struct ChartPalette {
     pub validation: RGBColor,
     /// The best-epoch marker.
     pub best_epoch: RGBColor,
+    /// The intervals around the forecasts: the forecast colour at 18% on
+    /// white, opaque so that exports look the same everywhere.
+    pub band: RGBColor,
 }
 
 /// Colour-blind-safe colours from the Okabe-Ito palette.
@@ -258,6 +261,7 @@ pub const PALETTE: ChartPalette = ChartPalette {
     train: RGBColor(0, 114, 178),
     validation: RGBColor(230, 159, 0),
     best_epoch: RGBColor(0, 158, 115),
+    band: RGBColor(247, 226, 209),
 };
 
 /// Renders the forecast chart as an SVG document of `width` × `height` pixels.

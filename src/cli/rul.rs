@@ -77,6 +77,9 @@ pub(super) struct RulArgs {
     /// Weight of squared errors of late (too high) RUL estimates in the loss.
     #[arg(long)]
     late_weight: Option<f32>,
+    /// Added to the initial bias of every LSTM forget gate (1 is usual; 0: burn's init).
+    #[arg(long)]
+    forget_bias: Option<f32>,
     /// Adam weight decay (L2 penalty).
     #[arg(long)]
     weight_decay: Option<f32>,
@@ -215,6 +218,9 @@ fn setup_from(args: &RulArgs, fleet: &Fleet) -> RulSetup {
     }
     if let Some(weight) = args.late_weight {
         setup.training.late_weight = weight;
+    }
+    if let Some(bias) = args.forget_bias {
+        setup.training.forget_bias = bias;
     }
     if let Some(decay) = args.weight_decay {
         setup.training.weight_decay = decay;

@@ -38,6 +38,17 @@ pub enum IngestError {
         byte: usize,
     },
 
+    /// The file starts with a UTF-16 byte-order mark: it is text, but not in
+    /// UTF-8.
+    #[error(
+        "the file is UTF-16 text ({byte_order}; it starts with a byte-order mark), \
+         not UTF-8; save it as UTF-8 (\"CSV UTF-8\" in spreadsheet programs)"
+    )]
+    Utf16 {
+        /// `little-endian` or `big-endian`.
+        byte_order: &'static str,
+    },
+
     /// The file holds a NUL byte, which text files never do.
     #[error(
         "line {line}: the file holds a NUL byte, so it looks like a binary file \
@@ -45,6 +56,28 @@ pub enum IngestError {
     )]
     BinaryData {
         /// Line of the first NUL byte.
+        line: usize,
+    },
+
+    /// Every line holds only delimiters and blanks, so there is no value to
+    /// read (a file of only commas).
+    #[error(
+        "the file holds no values: every line is only delimiters and blanks \
+         (the first at line {line})"
+    )]
+    NoValues {
+        /// The first such line.
+        line: usize,
+    },
+
+    /// A quoted field opens and never closes, so the rest of the file would
+    /// be read as one cell.
+    #[error(
+        "line {line}: a quote (\") opens a field that is never closed, so every line \
+         after it would be read as one cell; close the quote or remove it"
+    )]
+    UnclosedQuote {
+        /// Line of the opening quote.
         line: usize,
     },
 
@@ -93,6 +126,22 @@ pub enum IngestError {
         /// Number of fields the table has.
         expected: usize,
         /// The line that set the expected count (header or first row).
+        first_line: usize,
+    },
+
+    /// A line is split by another delimiter than the rest of the file.
+    #[error(
+        "line {line}: this line is separated by {found} but line {first_line} by \
+         {expected}; use one delimiter throughout the file"
+    )]
+    MixedDelimiters {
+        /// The offending line.
+        line: usize,
+        /// The delimiter that line uses, e.g. `` `;` ``.
+        found: &'static str,
+        /// The delimiter of the file, e.g. `` `,` ``.
+        expected: &'static str,
+        /// The line that set the delimiter (header or first row).
         first_line: usize,
     },
 

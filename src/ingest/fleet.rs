@@ -203,13 +203,17 @@ impl FleetReport {
             ));
         }
         if let Some(cell) = self.bad_cells.first.first() {
+            let raw = if cell.raw.is_empty() {
+                String::new()
+            } else {
+                format!(" `{}`", cell.raw)
+            };
             lines.push(format!(
-                "{} bad cell(s); the first at line {}, column `{}`: {} `{}`",
+                "{} bad cell(s); the first at line {}, column `{}`: {}{raw}",
                 self.bad_cells.total,
                 cell.line,
                 cell.column,
                 cell.kind.describe(),
-                cell.raw
             ));
         }
         lines.extend(self.actions.iter().map(|action| format!("→ {action}")));
@@ -258,7 +262,7 @@ pub fn parse_fleet(
 
     let Roles { unit, cycle, rul } = find_roles(&table, columns)?;
 
-    let mut actions = Vec::new();
+    let mut actions: Vec<String> = table.renamed_action().into_iter().collect();
     let mut text_columns = Vec::new();
     let sensors: Vec<usize> = (0..table.names.len())
         .filter(|&c| c != unit && c != cycle && Some(c) != rul)

@@ -1,14 +1,14 @@
 //! The ingest pipeline itself: bytes in, a cleaned [`Dataset`] and the
 //! [`DataReport`] of what was found and done out.
 
-use super::read::{self, ColumnData, RawTable, TimeAxis};
+use super::read::{self, ColumnData, RawTable, RejectedTime, TimeAxis};
 use super::repair::{self, GapPlan, RowPlan};
 use super::report::{
     BadCell, BadCells, ColumnCounts, DataReport, DropReason, DroppedColumn, Gap, Gaps, LineList,
     REPORT_LIST_LIMIT, format_step,
 };
 use super::sniff;
-use super::time::format_time;
+use super::time::{format_offset, format_time};
 use super::{Channel, Dataset, IngestError, IngestOptions, Ingested, TimeKind};
 
 /// Reads delimited text into a [`Dataset`], repairing what can be repaired
@@ -41,7 +41,8 @@ pub fn parse(name: &str, bytes: &[u8], options: &IngestOptions) -> Result<Ingest
     }
 
     let axis = table.choose_time();
-    let mut actions = Vec::new();
+    let mut actions: Vec<String> = table.renamed_action().into_iter().collect();
+    note_time_axis(&table, &axis, &mut actions);
     let (candidates, mut dropped) = pick_columns(&table, &axis, options, &mut actions);
     if candidates.is_empty() {
         return Err(IngestError::NoNumericColumn {
@@ -191,6 +192,48 @@ pub fn parse(name: &str, bytes: &[u8], options: &IngestOptions) -> Result<Ingest
     }
 
     Ok(Ingested { dataset, report })
+}
+
+/// Adds what is odd about the time axis: a time column that was not used, or
+/// times with and without a UTC offset in one column.
+fn note_time_axis(table: &RawTable, axis: &TimeAxis, actions: &mut Vec<String>) {
+    if let Some(RejectedTime {
+        column,
+        readable,
+        kind,
+        first_failure,
+    }) = &axis.rejected
+    {
+        let example = first_failure
+            .as_ref()
+            .map(|(line, raw)| format!(" (the first that does not: line {line}, `{raw}`)"))
+            .unwrap_or_default();
+        actions.push(format!(
+            "did not use `{}` as the time: only {readable} of its {} cells read as a {kind}{example}; \
+             the row number is the time instead",
+            table.names[*column],
+            table.row_count()
+        ));
+    }
+
+    let without = axis.offsets.iter().find(|(offset, _)| offset.is_none());
+    let with: Vec<String> = axis
+        .offsets
+        .iter()
+        .filter(|(offset, _)| offset.is_some())
+        .map(|&(offset, line)| format!("{} from line {line}", format_offset(offset)))
+        .collect();
+    if let (Some((_, line)), false) = (without, with.is_empty()) {
+        let name = axis
+            .columns
+            .first()
+            .map_or("time", |&c| table.names[c].as_str());
+        actions.push(format!(
+            "`{name}` mixes times without a UTC offset (from line {line}), read as UTC, with \
+             times that name one ({}); check the times without an offset",
+            with.join(", ")
+        ));
+    }
 }
 
 /// Splits the non-time columns into channel candidates and dropped columns

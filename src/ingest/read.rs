@@ -10,6 +10,12 @@ use super::{IngestError, TimeKind};
 /// Share of rows whose cells must read as times for a column to be the time.
 const TIME_SHARE: f64 = 0.9;
 
+/// How many different UTC offsets of a time column are told apart.
+const OFFSETS_KEPT: usize = 8;
+
+/// Most characters of a bad cell's text kept for the report.
+const SAMPLE_CHARS: usize = 40;
+
 /// One column read as numbers.
 #[derive(Debug, Default)]
 pub(crate) struct ColumnData {
@@ -35,6 +41,9 @@ struct TimeCandidate {
     datetime_failures: Vec<(usize, String)>,
     epoch_failures: Vec<(usize, String)>,
     clock_failures: Vec<(usize, String)>,
+    /// The different UTC offsets of the date-times (`None`: no offset), each
+    /// with the row where it first appears.
+    offsets: Vec<(Option<i32>, usize)>,
 }
 
 /// A table read from text, before any repair.
@@ -52,6 +61,9 @@ pub(crate) struct RawTable {
     pub columns: Vec<ColumnData>,
     /// Whether some number was written with a decimal comma (`1,5`).
     pub decimal_comma: bool,
+    /// Header names that repeat an earlier one and were given a suffix:
+    /// 1-based column, the name as written, the name given.
+    pub renamed: Vec<(usize, String, String)>,
     candidates: Vec<TimeCandidate>,
 }
 
@@ -66,6 +78,26 @@ pub(crate) struct TimeAxis {
     pub secs: Vec<f64>,
     /// The first unreadable time cells.
     pub bad_cells: Vec<BadCell>,
+    /// The different UTC offsets of a date-time axis (`None`: no offset,
+    /// taken as UTC), each with the line where it first appears.
+    pub offsets: Vec<(Option<i32>, usize)>,
+    /// For a row-number axis: the time column that was not used because
+    /// too few of its cells read as times.
+    pub rejected: Option<RejectedTime>,
+}
+
+/// A column that looks like the time but whose cells too often do not read
+/// as times.
+#[derive(Debug)]
+pub(crate) struct RejectedTime {
+    /// The column.
+    pub column: usize,
+    /// How many of its cells read as times.
+    pub readable: usize,
+    /// What they read as: `date-time` or `epoch time`.
+    pub kind: &'static str,
+    /// The first cell that did not read as one: line and text.
+    pub first_failure: Option<(usize, String)>,
 }
 
 /// Builds columns row by row once the header question is settled.
@@ -84,6 +116,17 @@ impl TableBuilder {
         }
 
         let names = sniff::column_names(has_header.then_some(first), width);
+        let renamed = if has_header {
+            names
+                .iter()
+                .zip(first)
+                .enumerate()
+                .filter(|(_, (name, given))| !given.is_empty() && name.as_str() != **given)
+                .map(|(index, (name, given))| (index + 1, (*given).to_owned(), name.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let candidates = names
             .iter()
             .enumerate()
@@ -99,6 +142,7 @@ impl TableBuilder {
                     datetime_failures: Vec::new(),
                     epoch_failures: Vec::new(),
                     clock_failures: Vec::new(),
+                    offsets: Vec::new(),
                 })
             })
             .collect();
@@ -110,6 +154,7 @@ impl TableBuilder {
             lines: Vec::new(),
             columns: (0..width).map(|_| ColumnData::default()).collect(),
             decimal_comma: false,
+            renamed,
             candidates,
         };
         Self {
@@ -125,6 +170,14 @@ impl TableBuilder {
             found -= 1;
         }
         if found > self.width || found * 2 < self.width {
+            if let Some(other) = other_delimiter(self.table.delimiter, fields, self.width) {
+                return Err(IngestError::MixedDelimiters {
+                    line,
+                    found: other.symbol(),
+                    expected: self.table.delimiter.symbol(),
+                    first_line: self.first_line,
+                });
+            }
             return Err(IngestError::RaggedLine {
                 line,
                 found,
@@ -155,7 +208,7 @@ impl TableBuilder {
                     if column.first_bad.len() < REPORT_LIST_LIMIT {
                         column
                             .first_bad
-                            .push((line, kind, cell.unwrap_or("").to_owned()));
+                            .push((line, kind, sample(cell.unwrap_or(""))));
                     }
                 }
             }
@@ -170,17 +223,41 @@ impl TableBuilder {
     }
 }
 
+/// The delimiter that splits a line read as one field into about as many
+/// fields as the table has, if one does.
+fn other_delimiter(delimiter: Delimiter, fields: &[&str], width: usize) -> Option<Delimiter> {
+    let [only] = fields else {
+        return None;
+    };
+
+    Delimiter::SINGLE
+        .into_iter()
+        .filter(|&other| other != delimiter)
+        .find(|other| {
+            let byte = other.byte().map_or(' ', char::from);
+            let count = only.split(byte).count();
+            count > 1 && count <= width && count * 2 >= width
+        })
+}
+
 impl TimeCandidate {
     fn push(&mut self, row: usize, cell: &str) {
         fn note(failures: &mut Vec<(usize, String)>, row: usize, cell: &str) {
             if failures.len() < REPORT_LIST_LIMIT {
-                failures.push((row, cell.to_owned()));
+                failures.push((row, sample(cell)));
             }
         }
 
         if let Some(parsed) = time::parse_datetime_parts(cell) {
             self.datetimes.push(parsed.secs);
             self.has_clock |= parsed.has_clock;
+            let seen = self
+                .offsets
+                .iter()
+                .any(|(offset, _)| *offset == parsed.offset_secs);
+            if !seen && self.offsets.len() < OFFSETS_KEPT {
+                self.offsets.push((parsed.offset_secs, row));
+            }
         } else {
             self.datetimes.push(f64::NAN);
             note(&mut self.datetime_failures, row, cell);
@@ -202,6 +279,16 @@ impl TimeCandidate {
             self.clocks.push(f64::NAN);
             note(&mut self.clock_failures, row, cell);
         }
+    }
+}
+
+/// A cell's text for the report: whole when short, else its first
+/// [`SAMPLE_CHARS`] characters and an ellipsis, so that a megabyte-long cell
+/// does not become a megabyte-long report line.
+fn sample(cell: &str) -> String {
+    match cell.char_indices().nth(SAMPLE_CHARS) {
+        None => cell.to_owned(),
+        Some((end, _)) => format!("{}…", &cell[..end]),
     }
 }
 
@@ -264,22 +351,61 @@ pub(crate) fn read_table(text: &str) -> Result<RawTable, IngestError> {
     }
 
     match pending {
-        None => Err(IngestError::Empty),
+        None => Err(first_value_line(text)
+            .map_or(IngestError::Empty, |line| IngestError::NoValues { line })),
         Some((line, first)) => {
             let first: Vec<&str> = first.iter().map(String::as_str).collect();
             if sniff::is_header(&first, None) {
-                Err(IngestError::HeaderOnly { header_line: line })
-            } else {
-                Err(IngestError::TooFewRows { rows: 1 })
+                return Err(IngestError::HeaderOnly { header_line: line });
             }
+
+            // One data row: a table all the same, for callers that can use
+            // one row (a file of true RUL values for a one-unit fleet).
+            let mut builder = TableBuilder::new(delimiter, &first, line, &[]);
+            builder.push_row(line, &first)?;
+            Ok(builder.table)
         }
     }
+}
+
+/// The first line that is neither blank nor a comment, in a file where no
+/// record held a value: that line holds only delimiters.
+fn first_value_line(text: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            let line = line.trim();
+            !line.is_empty() && !line.starts_with('#')
+        })
+        .map(|index| index + 1)
 }
 
 impl RawTable {
     /// Number of data rows.
     pub(crate) fn row_count(&self) -> usize {
         self.lines.len()
+    }
+
+    /// The report action for repeated header names, if there are any.
+    pub(crate) fn renamed_action(&self) -> Option<String> {
+        const LISTED: usize = 10;
+
+        if self.renamed.is_empty() {
+            return None;
+        }
+        let mut listed: Vec<String> = self
+            .renamed
+            .iter()
+            .take(LISTED)
+            .map(|(column, given, name)| format!("column {column} `{given}` → `{name}`"))
+            .collect();
+        if self.renamed.len() > LISTED {
+            listed.push(format!("and {} more", self.renamed.len() - LISTED));
+        }
+        Some(format!(
+            "renamed {} column(s) whose header name repeats an earlier one: {}",
+            self.renamed.len(),
+            listed.join(", ")
+        ))
     }
 
     /// Chooses the time axis: a column named like a time holding date-times
@@ -315,7 +441,47 @@ impl RawTable {
             kind: TimeKind::RowIndex,
             secs: (0..rows).map(|row| row as f64).collect(),
             bad_cells: Vec::new(),
+            offsets: Vec::new(),
+            rejected: self.rejected_time(),
         }
+    }
+
+    /// The column that looks most like the time, when none is used: the
+    /// first time-named one with any cell read as a time, or the first
+    /// column when at least half its cells read as date-times.
+    fn rejected_time(&self) -> Option<RejectedTime> {
+        let rows = self.row_count();
+        self.candidates.iter().find_map(|candidate| {
+            let datetimes = candidate
+                .datetimes
+                .iter()
+                .filter(|value| value.is_finite())
+                .count();
+            let epochs = candidate
+                .epochs
+                .iter()
+                .filter(|&&value| time::epoch_secs(value).is_some())
+                .count();
+            let (readable, kind, failures) = if datetimes >= epochs {
+                (datetimes, "date-time", &candidate.datetime_failures)
+            } else {
+                (epochs, "epoch time", &candidate.epoch_failures)
+            };
+            let looks_like_time = if candidate.named {
+                readable > 0
+            } else {
+                readable * 2 >= rows
+            };
+
+            looks_like_time.then(|| RejectedTime {
+                column: candidate.column,
+                readable,
+                kind,
+                first_failure: failures
+                    .first()
+                    .map(|(row, raw)| (self.lines[*row], raw.clone())),
+            })
+        })
     }
 
     fn datetime_axis(&self, candidate: &TimeCandidate) -> TimeAxis {
@@ -324,6 +490,12 @@ impl RawTable {
             kind: TimeKind::DateTime,
             secs: candidate.datetimes.clone(),
             bad_cells: Vec::new(),
+            offsets: candidate
+                .offsets
+                .iter()
+                .map(|&(offset, row)| (offset, self.lines[row]))
+                .collect(),
+            rejected: None,
         };
         let mut failures = vec![(candidate.column, &candidate.datetime_failures)];
 
@@ -391,6 +563,8 @@ impl RawTable {
             kind,
             secs,
             bad_cells: self.time_bad_cells(&[(candidate.column, &failures)]),
+            offsets: Vec::new(),
+            rejected: None,
         })
     }
 

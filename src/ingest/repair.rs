@@ -100,7 +100,14 @@ fn lerp_at(time: &[f64], left: usize, right: usize, at: usize, from: f32, to: f3
     } else {
         0.5
     };
-    from + (to - from) * share as f32
+    lerp(from, to, share)
+}
+
+/// The value `share` of the way from `from` to `to`, computed in `f64` so
+/// that values near the ends of the `f32` range do not overflow to infinity.
+fn lerp(from: f32, to: f32, share: f64) -> f32 {
+    let (from, to) = (f64::from(from), f64::from(to));
+    (from + (to - from) * share) as f32
 }
 
 /// Median of the positive steps of `time`, or `None` with fewer than two rows.
@@ -207,7 +214,7 @@ pub(crate) fn fill_gaps(time: &mut Vec<f64>, channels: &mut [Vec<f32>], gaps: &[
             new_time.push(time[row] + gap.secs * share);
             for (out, values) in new_channels.iter_mut().zip(channels.iter()) {
                 let (from, to) = (values[row], values[row + 1]);
-                out.push(from + (to - from) * share as f32);
+                out.push(lerp(from, to, share));
             }
         }
     }

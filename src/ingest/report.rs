@@ -265,13 +265,17 @@ impl DataReport {
         }
 
         if let Some(cell) = self.bad_cells.first.first() {
+            let raw = if cell.raw.is_empty() {
+                String::new()
+            } else {
+                format!(" `{}`", cell.raw)
+            };
             lines.push(format!(
-                "{} bad cell(s); the first at line {}, column `{}`: {} `{}`",
+                "{} bad cell(s); the first at line {}, column `{}`: {}{raw}",
                 self.bad_cells.total,
                 cell.line,
                 cell.column,
                 cell.kind.describe(),
-                cell.raw
             ));
         }
 

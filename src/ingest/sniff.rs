@@ -2,6 +2,8 @@
 //! bytes are text, guessing the delimiter, walking the records with their line
 //! numbers, and telling a header line from a data line.
 
+use std::collections::{HashMap, HashSet};
+
 use super::IngestError;
 use super::time::parse_datetime;
 
@@ -26,8 +28,11 @@ pub(crate) enum Delimiter {
 }
 
 impl Delimiter {
+    /// The delimiters of one character, which the `csv` reader splits on.
+    pub(crate) const SINGLE: [Self; 3] = [Self::Comma, Self::Semicolon, Self::Tab];
+
     /// The single byte the `csv` reader splits on; `None` for whitespace runs.
-    fn byte(self) -> Option<u8> {
+    pub(crate) fn byte(self) -> Option<u8> {
         match self {
             Self::Comma => Some(b','),
             Self::Semicolon => Some(b';'),
@@ -51,6 +56,16 @@ impl Delimiter {
         .to_owned()
     }
 
+    /// The delimiter as a message shows it: `` `,` ``, `` `;` ``, `tabs`.
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            Self::Comma => "`,`",
+            Self::Semicolon => "`;`",
+            Self::Tab => "tabs",
+            Self::Whitespace => "spaces",
+        }
+    }
+
     /// Whether a comma inside a number is a decimal mark (`1,5` = 1.5).
     pub(crate) fn allows_decimal_comma(self) -> bool {
         self != Self::Comma
@@ -60,6 +75,15 @@ impl Delimiter {
 /// Checks that `bytes` are UTF-8 text without NUL bytes and returns the text
 /// without a byte-order mark.
 pub(crate) fn decode(bytes: &[u8]) -> Result<&str, IngestError> {
+    let byte_order = match bytes {
+        [0xFF, 0xFE, ..] => Some("little-endian"),
+        [0xFE, 0xFF, ..] => Some("big-endian"),
+        _ => None,
+    };
+    if let Some(byte_order) = byte_order {
+        return Err(IngestError::Utf16 { byte_order });
+    }
+
     if let Some(offset) = bytes.iter().position(|&byte| byte == 0) {
         return Err(IngestError::BinaryData {
             line: line_at(bytes, offset),
@@ -235,6 +259,10 @@ pub(crate) fn for_each_record(
         return Ok(());
     };
 
+    if let Some(line) = unclosed_quote(text, byte) {
+        return Err(IngestError::UnclosedQuote { line });
+    }
+
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -264,6 +292,66 @@ pub(crate) fn for_each_record(
         let fields: Vec<&str> = record.iter().collect();
         visit(usize::try_from(line).unwrap_or(usize::MAX), &fields)?;
     }
+}
+
+/// The line of a quote that opens a field and is never closed, when the
+/// open field swallows at least one line break.
+///
+/// Follows the `csv` reader: a quote opens a field only as its first byte,
+/// `""` inside a quoted field is a quote, and a `#` line outside quotes is a
+/// comment. A quote elsewhere in a field (`12" pipe`) is an ordinary byte.
+fn unclosed_quote(text: &str, delimiter: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut line = 1;
+    let mut open_line: Option<usize> = None;
+    let mut swallowed = false;
+    let mut field_start = true;
+    let mut record_start = true;
+    let mut at = 0;
+
+    while let Some(&byte) = bytes.get(at) {
+        at += 1;
+        if open_line.is_some() {
+            match byte {
+                b'"' if bytes.get(at) == Some(&b'"') => at += 1,
+                b'"' => {
+                    open_line = None;
+                    field_start = false;
+                    record_start = false;
+                }
+                b'\n' => {
+                    line += 1;
+                    swallowed = true;
+                }
+                _ => {}
+            }
+            continue;
+        }
+
+        match byte {
+            b'\n' => {
+                line += 1;
+                field_start = true;
+                record_start = true;
+            }
+            b'#' if record_start => {
+                let skip = bytes[at..].iter().position(|&b| b == b'\n');
+                at = skip.map_or(bytes.len(), |offset| at + offset);
+            }
+            b'"' if field_start => {
+                open_line = Some(line);
+                swallowed = false;
+                field_start = false;
+                record_start = false;
+            }
+            _ => {
+                field_start = byte == delimiter || byte == b'\r';
+                record_start = byte == b'\r';
+            }
+        }
+    }
+
+    open_line.filter(|_| swallowed)
 }
 
 /// Whether a cell reads as data (a number or a date-time) rather than a name.
@@ -299,6 +387,10 @@ pub(crate) fn is_header(first: &[&str], second: Option<&[&str]>) -> bool {
 /// `_2`, `_3`, … suffix on repeats so that every name is unique.
 pub(crate) fn column_names(header: Option<&[&str]>, width: usize) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(width);
+    // Names taken so far, and the next suffix to try for each repeated name:
+    // a header of thousands of equal names stays linear.
+    let mut taken: HashSet<String> = HashSet::with_capacity(width);
+    let mut next_copy: HashMap<String, usize> = HashMap::new();
     for index in 0..width {
         let given = header
             .and_then(|cells| cells.get(index))
@@ -310,11 +402,17 @@ pub(crate) fn column_names(header: Option<&[&str]>, width: usize) -> Vec<String>
         };
 
         let mut name = base.clone();
-        let mut copy = 2;
-        while names.contains(&name) {
-            name = format!("{base}_{copy}");
-            copy += 1;
+        if taken.contains(&name) {
+            let copy = next_copy.entry(base.clone()).or_insert(2);
+            loop {
+                name = format!("{base}_{copy}");
+                *copy += 1;
+                if !taken.contains(&name) {
+                    break;
+                }
+            }
         }
+        taken.insert(name.clone());
         names.push(name);
     }
 
@@ -387,10 +485,23 @@ mod tests {
     }
 
     #[test]
+    fn only_quotes_that_swallow_lines_are_unclosed() {
+        assert_eq!(unclosed_quote("a,b\n1,\"2\n3,4\n", b','), Some(2));
+        assert_eq!(unclosed_quote("a,b\n1,\"x\ny\",2\n", b','), None);
+        assert_eq!(unclosed_quote("a,b\n1,12\" pipe\n3,4\n", b','), None);
+        assert_eq!(unclosed_quote("a,b\n# say \"hi\n1,2\n", b','), None);
+        assert_eq!(unclosed_quote("a,b\n1,\"a \"\"b\"\" c\"\n", b','), None);
+        assert_eq!(unclosed_quote("a;b\r\n1;\"2", b';'), None);
+    }
+
+    #[test]
     fn names_are_unique_and_filled() {
         let names = column_names(Some(&["", "a", "a", " b "]), 5);
         assert_eq!(names, vec!["col1", "a", "a_2", "b", "col5"]);
         assert_eq!(column_names(None, 2), vec!["col1", "col2"]);
+
+        let names = column_names(Some(&["a", "a_2", "a", "a"]), 4);
+        assert_eq!(names, vec!["a", "a_2", "a_3", "a_4"]);
     }
 
     #[test]
@@ -402,5 +513,11 @@ mod tests {
         assert_eq!(decode(b"a\n\0"), Err(IngestError::BinaryData { line: 2 }));
         assert_eq!(decode(b"  \n\n"), Err(IngestError::Empty));
         assert_eq!(decode("\u{feff}a,b".as_bytes()), Ok("a,b"));
+        assert_eq!(
+            decode(b"\xff\xfea\0"),
+            Err(IngestError::Utf16 {
+                byte_order: "little-endian"
+            })
+        );
     }
 }

@@ -50,6 +50,9 @@ pub(crate) struct ParsedTime {
     pub secs: f64,
     /// Whether the cell had a time of day (`false` for a plain date).
     pub has_clock: bool,
+    /// The UTC offset the cell names, in seconds (`Z` and `UTC` are 0);
+    /// `None` when it names none and is taken as UTC.
+    pub offset_secs: Option<i32>,
 }
 
 /// Parses an ISO 8601 date or date-time into UTC epoch seconds.
@@ -87,7 +90,12 @@ pub(crate) fn parse_datetime_parts(cell: &str) -> Option<ParsedTime> {
         clock = cursor.clock()?;
     }
 
-    let offset_secs = cursor.offset()?;
+    cursor.eat_spaces();
+    let offset_secs = if cursor.at_end() {
+        None
+    } else {
+        Some(cursor.offset()?)
+    };
     if !cursor.at_end() {
         return None;
     }
@@ -102,7 +110,7 @@ pub(crate) fn parse_datetime_parts(cell: &str) -> Option<ParsedTime> {
         clock.nanos,
     )
     .ok()?;
-    let timestamp = Offset::from_seconds(offset_secs)
+    let timestamp = Offset::from_seconds(offset_secs.unwrap_or(0))
         .ok()?
         .to_timestamp(datetime)
         .ok()?;
@@ -110,6 +118,7 @@ pub(crate) fn parse_datetime_parts(cell: &str) -> Option<ParsedTime> {
     Some(ParsedTime {
         secs: timestamp_secs(timestamp),
         has_clock,
+        offset_secs,
     })
 }
 
@@ -150,6 +159,19 @@ pub(crate) fn format_time(secs: f64, kind: TimeKind) -> String {
     match Timestamp::new(whole as i64, nanos) {
         Ok(timestamp) => timestamp.to_string(),
         Err(_) => format!("{secs} s"),
+    }
+}
+
+/// A UTC offset for people: `Z`, `+02:00`, `-05:30`, or `no offset`.
+pub(crate) fn format_offset(offset_secs: Option<i32>) -> String {
+    match offset_secs {
+        None => "no offset".to_owned(),
+        Some(0) => "Z".to_owned(),
+        Some(secs) => {
+            let sign = if secs < 0 { '-' } else { '+' };
+            let minutes = secs.unsigned_abs() / 60;
+            format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+        }
     }
 }
 
@@ -348,6 +370,17 @@ mod tests {
         ] {
             assert_eq!(parse_datetime(cell), None, "{cell:?}");
         }
+    }
+
+    #[test]
+    fn offsets_are_kept_apart_from_no_offset() {
+        let offset = |cell| parse_datetime_parts(cell).unwrap().offset_secs;
+        assert_eq!(offset("2016-07-01 00:00"), None);
+        assert_eq!(offset("2016-07-01T00:00Z"), Some(0));
+        assert_eq!(offset("2016-07-01T00:00:00-05:30"), Some(-19_800));
+        assert_eq!(format_offset(Some(-19_800)), "-05:30");
+        assert_eq!(format_offset(Some(7_200)), "+02:00");
+        assert_eq!(format_offset(None), "no offset");
     }
 
     #[test]

@@ -394,7 +394,12 @@ fn install_pointer<H: ChartHost + 'static>(
     for ending in ["pointerup", "pointercancel"] {
         let shared = Rc::clone(host);
         dom::listen(&canvas, ending, move |_| {
-            shared.borrow_mut().chart_parts().1.drag = None;
+            let mut host = shared.borrow_mut();
+            // Redraw once more so what is skipped while dragging (the
+            // table) catches up.
+            if host.chart_parts().1.drag.take().is_some() {
+                host.redraw_chart();
+            }
         })?;
     }
     let elements = el.clone();
