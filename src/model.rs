@@ -755,10 +755,7 @@ mod tests {
     fn an_ensemble_predicts_the_mean_of_its_members() {
         let device = Device::flex();
         for output in [OutputKind::Residual, OutputKind::PerStep] {
-            let cfg = ForecasterConfig {
-                output,
-                ..config()
-            };
+            let cfg = ForecasterConfig { output, ..config() };
             let members: Vec<Forecaster> = (0..3).map(|_| cfg.init(&device).unwrap()).collect();
             let (joined_cfg, joined) =
                 burn_block_on(Forecaster::ensemble(&cfg, &members, &device)).unwrap();

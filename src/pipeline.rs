@@ -317,11 +317,11 @@ where
         stride: 1,
     };
     let train_spec = WindowSpec {
-        stride: prep::stride_for(split.train.len(), spec, setup.max_train_windows),
+        stride: prep::stride_for_part(split.train.clone(), spec, setup.max_train_windows),
         ..spec
     };
     let val_spec = WindowSpec {
-        stride: prep::stride_for(split.validation.len(), spec, MAX_VALIDATION_WINDOWS),
+        stride: prep::stride_for_part(split.validation.clone(), spec, MAX_VALIDATION_WINDOWS),
         ..spec
     };
     let targets = setup.targets.len();
@@ -444,7 +444,7 @@ fn part_windows(
     max: usize,
     name: &'static str,
 ) -> Result<Windows, PipelineError> {
-    let stride = prep::stride_for(part.len(), spec, max);
+    let stride = prep::stride_for_part(part.clone(), spec, max);
     windows(prepared, targets, part, WindowSpec { stride, ..spec }, name)
 }
 

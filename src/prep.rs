@@ -349,6 +349,19 @@ pub fn stride_for(rows: usize, spec: WindowSpec, max_windows: usize) -> usize {
     possible.div_ceil(max_windows.max(1)).max(1)
 }
 
+/// The smallest stride with which [`make_windows`] cuts at most
+/// `max_windows` windows from `part`.
+///
+/// Unlike [`stride_for`] of the part's length, this counts the windows whose
+/// look-back reaches before `part.start`: a validation or test part has up to
+/// `lookback` more of them than a series of its length.
+#[must_use]
+pub fn stride_for_part(part: Range<usize>, spec: WindowSpec, max_windows: usize) -> usize {
+    let first_origin = part.start.max(spec.lookback);
+    let possible = (part.end + 1).saturating_sub(first_origin + spec.horizon);
+    possible.div_ceil(max_windows.max(1)).max(1)
+}
+
 #[cfg(test)]
 // The expected values are exact in binary floating point.
 #[allow(clippy::float_cmp)]
@@ -430,5 +443,42 @@ mod tests {
         let w = make_windows(&[a], &[0], &[0], 0..1015, WindowSpec { stride, ..spec }).unwrap();
         assert!(w.len() <= 100, "{} windows", w.len());
         assert!(w.len() > 50);
+    }
+
+    #[test]
+    fn stride_for_part_counts_windows_that_look_back() {
+        let spec = WindowSpec {
+            lookback: 4,
+            horizon: 2,
+            stride: 1,
+        };
+        let series = [vec![0.0; 450]];
+        for part in [0..315, 315..383, 383..450, 440..450, 0..3] {
+            for max in [1, 7, 64] {
+                let stride = stride_for_part(part.clone(), spec, max);
+                let spec = WindowSpec { stride, ..spec };
+                let w = make_windows(&series, &[0], &[0], part.clone(), spec).unwrap();
+                assert!(
+                    w.len() <= max,
+                    "{part:?}, at most {max}: {} windows",
+                    w.len()
+                );
+                if stride > 1 {
+                    let denser = WindowSpec {
+                        stride: stride - 1,
+                        ..spec
+                    };
+                    let more = make_windows(&series, &[0], &[0], part.clone(), denser);
+                    assert!(
+                        more.unwrap().len() > max,
+                        "{part:?}: stride {stride} is not smallest"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            stride_for_part(0..1015, spec, 100),
+            stride_for(1015, spec, 100)
+        );
     }
 }

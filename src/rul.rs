@@ -92,34 +92,41 @@ pub struct RulSetup {
 }
 
 impl RulSetup {
-    /// Defaults for `fleet`: the sensors that move with wear, a 30-cycle
-    /// window (or the shortest unit, if shorter), a cap of 125 cycles.
+    /// Defaults for `fleet`: the sensors that move with wear, each unit's
+    /// whole history read as one sequence (a RUL at every cycle), a cap of
+    /// 125 cycles, and a deep ensemble of five small networks, each holding
+    /// out a fifth of the units for early stopping.
+    ///
+    /// On NASA C-MAPSS FD001 this was the best setting found that trains
+    /// in about a minute natively (see `twinlab rul`): whole histories cost
+    /// far less per epoch than 30-cycle windows and predict as well, the
+    /// forget-gate bias shortens the plateau before the networks use the
+    /// history, and the ensemble takes out most of the seed-to-seed spread.
     #[must_use]
     pub fn suggest(fleet: &Fleet) -> Self {
         let cap = 125.0;
         let inputs = informative_channels(fleet, cap);
-        let shortest = fleet.units.iter().map(Unit::len).min().unwrap_or(0);
         Self {
             inputs,
             baseline_cycles: 0,
-            window: 30.min(shortest.max(2)),
+            window: 0,
             cap,
             hidden: 32,
             layers: 1,
             dropout: 0.0,
             validation_units: 0.2,
             smoothing: 1.0,
-            members: 1,
+            members: 5,
             training: TrainConfig {
-                epochs: 40,
-                batch_size: 128,
-                learning_rate: 3e-3,
-                patience: 6,
+                epochs: 30,
+                batch_size: 8,
+                learning_rate: 5e-3,
+                patience: 8,
                 seed: 42,
-                decay_after: 3,
+                decay_after: 4,
                 weight_decay: 0.0,
                 late_weight: 1.0,
-                forget_bias: 0.0,
+                forget_bias: 1.0,
             },
         }
     }
@@ -775,8 +782,15 @@ where
             train_units.len(),
             val_windows.len(),
         );
-        let (model, history) =
-            train::fit(network, training, &train_windows, &val_windows, device, progress).await?;
+        let (model, history) = train::fit(
+            network,
+            training,
+            &train_windows,
+            &val_windows,
+            device,
+            progress,
+        )
+        .await?;
         let predicted = predict_windows(&model, network, &val_windows, cap, device).await?;
         let truth = val_windows.labels.iter().map(|&v| v * cap).collect();
         Ok(Member {
@@ -1126,6 +1140,18 @@ mod tests {
         }
     }
 
+    fn fleet_of(units: Vec<Unit>) -> Fleet {
+        Fleet {
+            name: "test".to_owned(),
+            unit_column: "unit".to_owned(),
+            cycle_column: "cycle".to_owned(),
+            rul_column: None,
+            channel_names: vec!["wear".to_owned()],
+            constant_channels: Vec::new(),
+            units,
+        }
+    }
+
     #[test]
     fn labels_count_down_to_failure_under_the_cap() {
         let u = unit(1, 200);
@@ -1183,6 +1209,58 @@ mod tests {
         assert_eq!(split_units(100, 0.2, 1), (train, validation.clone()));
         assert_ne!(split_units(100, 0.2, 2).1, validation);
         assert_eq!(split_units(2, 0.2, 1).1.len(), 1);
+    }
+
+    #[test]
+    fn ensemble_members_each_hold_out_their_own_fold() {
+        let setup = RulSetup {
+            members: 3,
+            ..RulSetup::suggest(&fleet_of(vec![unit(1, 10), unit(2, 20)]))
+        };
+        let splits = member_splits(10, &setup);
+        assert_eq!(splits.len(), 3);
+        let mut held: Vec<usize> = splits.iter().flat_map(|(_, v)| v.clone()).collect();
+        held.sort_unstable();
+        assert_eq!(held, (0..10).collect::<Vec<_>>());
+        for (train, validation) in &splits {
+            assert_eq!(train.len() + validation.len(), 10);
+            assert!(validation.iter().all(|v| !train.contains(v)));
+            assert!((3..=4).contains(&validation.len()));
+        }
+        let single = RulSetup {
+            members: 1,
+            ..setup
+        };
+        assert_eq!(member_splits(10, &single), vec![split_units(10, 0.2, 42)]);
+    }
+
+    #[test]
+    fn setups_and_metadata_from_older_files_read_with_defaults() {
+        let mut setup =
+            serde_json::to_value(RulSetup::suggest(&fleet_of(vec![unit(1, 9)]))).unwrap();
+        let object = setup.as_object_mut().unwrap();
+        object.remove("members");
+        object["training"]
+            .as_object_mut()
+            .unwrap()
+            .remove("forget_bias");
+        let setup: RulSetup = serde_json::from_value(setup).unwrap();
+        assert_eq!((setup.members, setup.training.forget_bias), (1, 0.0));
+
+        let meta = RulMeta {
+            cap: 125.0,
+            unit_column: "unit".to_owned(),
+            cycle_column: "cycle".to_owned(),
+            validation_units: vec![1],
+            band: RulBand::fit(&[1.0], &[2.0], 125.0, 0.9),
+            smoothing: 1.0,
+            baseline_cycles: 0,
+            members: 5,
+        };
+        let mut value = serde_json::to_value(&meta).unwrap();
+        value.as_object_mut().unwrap().remove("members");
+        let old: RulMeta = serde_json::from_value(value).unwrap();
+        assert_eq!(old.members, 1);
     }
 
     #[test]

@@ -184,7 +184,10 @@ pub trait TrainingSet {
     /// items. By default consecutive items; sets whose items differ in cost
     /// may group similar items to waste less work.
     fn batches(&self, order: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
-        order.chunks(batch_size.max(1)).map(<[usize]>::to_vec).collect()
+        order
+            .chunks(batch_size.max(1))
+            .map(<[usize]>::to_vec)
+            .collect()
     }
 
     /// The mean squared error of `model` over the items at `indices`, as a
@@ -615,6 +618,38 @@ mod tests {
         assert_eq!(history.stop, StopReason::Cancelled);
         assert!(history.train_loss.is_empty());
         assert_eq!(history.best_epoch, None);
+    }
+
+    #[test]
+    fn sequence_batches_group_similar_lengths_and_cover_every_item() {
+        let lengths = [9, 1, 8, 2, 7, 3, 6, 4, 5, 10, 11];
+        let set = Sequences {
+            features: 1,
+            targets: 1,
+            inputs: lengths.iter().map(|&n| vec![0.0; n]).collect(),
+            labels: lengths.iter().map(|&n| vec![0.0; n]).collect(),
+        };
+        let mut order: Vec<usize> = (0..lengths.len()).collect();
+        SplitMix64::new(5).shuffle(&mut order);
+        let batches = set.batches(&order, 2);
+        assert!(batches.iter().all(|b| !b.is_empty() && b.len() <= 2));
+        let mut seen: Vec<usize> = batches.concat();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..lengths.len()).collect::<Vec<_>>());
+        // Inside a pool of `LENGTH_POOL` batches, each batch is a run of
+        // the pool sorted by length.
+        let pool: Vec<usize> = order[..2 * LENGTH_POOL].to_vec();
+        for batch in batches
+            .iter()
+            .filter(|b| b.iter().all(|i| pool.contains(i)))
+        {
+            let (lo, hi) = (set.steps(batch[0]), set.steps(batch[batch.len() - 1]));
+            let between = pool
+                .iter()
+                .filter(|&&i| set.steps(i) > lo && set.steps(i) < hi)
+                .count();
+            assert_eq!(between, 0, "{batch:?} of {pool:?}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ use twinlab::ingest::{
     TimeKind,
 };
 use twinlab::pipeline::Setup;
+use twinlab::prep::{self, Split, SplitFractions, WindowSpec};
 
 /// The corpus folder.
 fn corpus() -> PathBuf {
@@ -82,7 +83,7 @@ fn assert_line(report: &DataReport, line: &str) {
 
 /// Every corpus file with the test that covers it, so that a file added
 /// without a test (or a test of a file that is gone) fails here.
-const COVERED: [&str; 25] = [
+const COVERED: [&str; 26] = [
     "binary.bin",
     "blank_lines.csv",
     "duplicate_header.csv",
@@ -107,6 +108,7 @@ const COVERED: [&str; 25] = [
     "unsorted.csv",
     "utf16be_bom.csv",
     "utf16le_bom.csv",
+    "windows_over_cap.csv",
     "README.md",
 ];
 
@@ -552,5 +554,37 @@ fn a_rul_file_of_one_unit_reads() {
             .expect_err("a header alone")
             .to_string(),
         "the file has only a header line (line 1) and no data rows"
+    );
+}
+
+#[test]
+fn windows_of_a_part_that_looks_back_stay_under_the_cap() {
+    // Found by fuzzing (target `ingest`, the preprocessing after parse): the
+    // stride was chosen from the part's length, but validation and test
+    // windows may look back into the part before, so there were more of
+    // them than the cap. Here 67 validation windows against a cap of 64.
+    let (_, dataset) = load("windows_over_cap.csv");
+    let split = Split::chronological(dataset.len(), SplitFractions::default()).expect("valid");
+    assert_eq!(split.validation, 315..383);
+    let spec = WindowSpec {
+        lookback: 4,
+        horizon: 2,
+        stride: 1,
+    };
+    let series = [dataset.channels[0].values.clone()];
+    let count = |stride| {
+        let spec = WindowSpec { stride, ..spec };
+        prep::make_windows(&series, &[0], &[0], split.validation.clone(), spec)
+            .expect("windows")
+            .len()
+    };
+
+    assert_eq!(
+        count(prep::stride_for(split.validation.len(), spec, 64)),
+        67
+    );
+    assert_eq!(
+        count(prep::stride_for_part(split.validation.clone(), spec, 64)),
+        34
     );
 }

@@ -11,7 +11,7 @@ use burn::tensor::Device;
 use twinlab::ingest::{self, Fleet, FleetColumns, IngestOptions};
 use twinlab::pipeline::TrainedModel;
 use twinlab::rul::{self, RulScores, RulSetup};
-use twinlab::train::{Control, block_on};
+use twinlab::train::{Control, Progress, block_on};
 
 fn data(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -78,7 +78,11 @@ fn a_short_run_is_far_better_than_a_constant_and_reloads_the_same() {
         .expect("the RUL file parses");
     let truth = &truth[..40];
 
+    // One windowed network: the cheapest run that must already be good.
     let mut setup = RulSetup::suggest(&train);
+    setup.window = 30;
+    setup.members = 1;
+    setup.training.forget_bias = 0.0;
     setup.hidden = 16;
     setup.smoothing = 0.1;
     setup.training.epochs = 4;
@@ -130,9 +134,57 @@ fn a_short_run_is_far_better_than_a_constant_and_reloads_the_same() {
 }
 
 #[test]
+fn an_ensemble_of_whole_history_networks_saves_as_one_network() {
+    let train = first_units(fleet("train_FD001.txt"), 20);
+    let test = first_units(fleet("test_FD001.txt"), 10);
+    let truth = ingest::parse_rul_values(&data("RUL_FD001.txt"), &IngestOptions::default())
+        .expect("the RUL file parses");
+    let truth = &truth[..10];
+
+    let mut setup = RulSetup::suggest(&train);
+    assert_eq!((setup.window, setup.members), (0, 5));
+    setup.members = 2;
+    setup.hidden = 6;
+    setup.training.epochs = 2;
+    let device = Device::flex();
+    let mut epochs = Vec::new();
+    let model = block_on(rul::train(&train, &setup, &device, "cpu", async |p| {
+        if let Progress::Epoch {
+            epoch, epochs: of, ..
+        } = p
+        {
+            epochs.push((epoch, of));
+        }
+        Control::Continue
+    }))
+    .expect("training runs");
+
+    // Both members report their epochs as one run, one after the other.
+    assert_eq!(epochs.first(), Some(&(1, 4)));
+    assert!(epochs.windows(2).all(|pair| pair[1].0 == pair[0].0 + 1));
+    assert_eq!(model.meta.history.validation_loss.len(), epochs.len());
+
+    // One network holds both members, and every unit was held out by one.
+    assert_eq!(model.meta.network.hidden, 12);
+    let rul = model.meta.rul.as_ref().expect("a RUL model");
+    assert_eq!(rul.members, 2);
+    let ids: Vec<i64> = train.units.iter().map(|u| u.id).collect();
+    assert_eq!(rul.validation_units, ids);
+
+    let evaluation =
+        block_on(rul::evaluate(&model, &test, Some(truth), &device)).expect("predicts");
+    let bytes = block_on(model.to_file_bytes()).expect("saves");
+    let reloaded = block_on(TrainedModel::from_file_bytes(&bytes, &device)).expect("loads");
+    assert_eq!(reloaded.meta, model.meta);
+    let again = block_on(rul::evaluate(&reloaded, &test, Some(truth), &device)).expect("predicts");
+    assert_eq!(again, evaluation);
+}
+
+#[test]
 fn a_fleet_without_the_models_sensors_is_refused_by_name() {
     let train = first_units(fleet("train_FD001.txt"), 6);
     let mut setup = RulSetup::suggest(&train);
+    setup.members = 1;
     setup.hidden = 4;
     setup.training.epochs = 1;
     let device = Device::flex();

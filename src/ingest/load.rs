@@ -208,11 +208,11 @@ fn note_time_axis(table: &RawTable, axis: &TimeAxis, actions: &mut Vec<String>) 
             .as_ref()
             .map(|(line, raw)| format!(" (the first that does not: line {line}, `{raw}`)"))
             .unwrap_or_default();
+        let name = &table.names[*column];
+        let rows = table.row_count();
         actions.push(format!(
-            "did not use `{}` as the time: only {readable} of its {} cells read as a {kind}{example}; \
-             the row number is the time instead",
-            table.names[*column],
-            table.row_count()
+            "did not use `{name}` as the time: only {readable} of its {rows} cells read as \
+             {kind}{example}; the row number is the time instead"
         ));
     }
 
@@ -223,7 +223,9 @@ fn note_time_axis(table: &RawTable, axis: &TimeAxis, actions: &mut Vec<String>) 
         .filter(|(offset, _)| offset.is_some())
         .map(|&(offset, line)| format!("{} from line {line}", format_offset(offset)))
         .collect();
-    if let (Some((_, line)), false) = (without, with.is_empty()) {
+    if let Some((_, line)) = without
+        && !with.is_empty()
+    {
         let name = axis
             .columns
             .first()

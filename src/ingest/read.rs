@@ -94,7 +94,7 @@ pub(crate) struct RejectedTime {
     pub column: usize,
     /// How many of its cells read as times.
     pub readable: usize,
-    /// What they read as: `date-time` or `epoch time`.
+    /// What they read as: `a date-time` or `an epoch time`.
     pub kind: &'static str,
     /// The first cell that did not read as one: line and text.
     pub first_failure: Option<(usize, String)>,
@@ -463,9 +463,9 @@ impl RawTable {
                 .filter(|&&value| time::epoch_secs(value).is_some())
                 .count();
             let (readable, kind, failures) = if datetimes >= epochs {
-                (datetimes, "date-time", &candidate.datetime_failures)
+                (datetimes, "a date-time", &candidate.datetime_failures)
             } else {
-                (epochs, "epoch time", &candidate.epoch_failures)
+                (epochs, "an epoch time", &candidate.epoch_failures)
             };
             let looks_like_time = if candidate.named {
                 readable > 0
