@@ -19,7 +19,10 @@ fn view(points: usize) -> ForecastView {
     let forecasts: Vec<ForecastSegment> = (0..points / horizon)
         .map(|w| ForecastSegment {
             time_secs: time_secs[w * horizon..(w + 1) * horizon].to_vec(),
-            values: actual[w * horizon..(w + 1) * horizon].iter().map(|v| v + 0.5).collect(),
+            values: actual[w * horizon..(w + 1) * horizon]
+                .iter()
+                .map(|v| v + 0.5)
+                .collect(),
         })
         .collect();
     let bands = forecasts
@@ -65,7 +68,10 @@ fn main() {
             x_range: Some((first + (last - first) * 0.45, first + (last - first) * 0.55)),
             ..ChartOptions::default()
         };
-        for (name, options) in [("whole", ChartOptions::default()), ("zoomed to 10%", zoomed)] {
+        for (name, options) in [
+            ("whole", ChartOptions::default()),
+            ("zoomed to 10%", zoomed),
+        ] {
             let mut bytes = 0;
             let ms = median_ms(7, || {
                 let mut svg = String::new();

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod conformal;
 pub mod evidence;
 pub mod ingest;
+pub mod live;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;

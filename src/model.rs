@@ -13,12 +13,13 @@
 //! which the pipeline guarantees.
 
 use burn::module::{Module, Param};
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::Linear;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::prep::Sequences;
+use crate::train::SplitMix64;
 
 /// Errors from building or running the forecaster.
 #[derive(Debug, thiserror::Error)]
@@ -109,21 +110,26 @@ impl ForecasterConfig {
         Err(ModelError::Config(problem.to_owned()))
     }
 
-    /// Builds a network with fresh weights on `device`.
+    /// Builds a network with fresh weights on `device`, drawn from seed 0.
     pub fn init(&self, device: &Device) -> Result<Forecaster, ModelError> {
-        self.init_with_forget_bias(0.0, device)
+        self.init_seeded(0.0, 0, device)
     }
 
-    /// Builds a network with fresh weights on `device`, `forget_bias` added
-    /// to the initial bias of every forget gate. Above 0 the cells start out
-    /// remembering (1 is the usual choice), which shortens the plateau
-    /// before a network learns to use a long history.
-    pub fn init_with_forget_bias(
+    /// Builds a network with fresh weights on `device`, drawn from `seed`
+    /// by twinlab's own generator, not the backend's global one, so that
+    /// two networks built at once on different threads (tests, an
+    /// ensemble) still get the weights of their own seeds. `forget_bias` is
+    /// added to the initial bias of every forget gate: above 0 the cells
+    /// start out remembering (1 is the usual choice), which shortens the
+    /// plateau before a network learns to use a long history.
+    pub fn init_seeded(
         &self,
         forget_bias: f32,
+        seed: u64,
         device: &Device,
     ) -> Result<Forecaster, ModelError> {
         self.validate()?;
+        let mut rng = SplitMix64::new(seed ^ INIT_SALT);
         let layers = (0..self.layers)
             .map(|layer| {
                 let input = if layer == 0 {
@@ -131,10 +137,16 @@ impl ForecasterConfig {
                 } else {
                     self.hidden
                 };
-                LstmLayer::new(input, self.hidden, forget_bias, device)
+                LstmLayer::new(input, self.hidden, forget_bias, &mut rng, device)
             })
             .collect();
-        let head = LinearConfig::new(self.hidden, self.horizon * self.targets).init(device);
+        let head = uniform_linear(
+            &mut rng,
+            self.hidden,
+            self.horizon * self.targets,
+            Some(&[]),
+            device,
+        );
         Ok(Forecaster {
             layers,
             head,
@@ -158,6 +170,42 @@ impl ForecasterConfig {
     }
 }
 
+/// Mixed into a seed before drawing initial weights, so that they do not
+/// repeat the batch order drawn from the same seed.
+const INIT_SALT: u64 = 0x6C53_544D_5F49_4E49;
+
+/// A `[inputs, outputs]` linear map with weights (and, when `bias` is given,
+/// biases plus `bias[c]`, or plus 0 where `bias` is shorter) uniform in
+/// `±1/√inputs`: the usual initialisation of LSTM and dense layers.
+fn uniform_linear(
+    rng: &mut SplitMix64,
+    inputs: usize,
+    outputs: usize,
+    bias: Option<&[f32]>,
+    device: &Device,
+) -> Linear {
+    let bound = 1.0 / (inputs.max(1) as f64).sqrt();
+    let mut draw = || ((rng.next_unit() * 2.0 - 1.0) * bound) as f32;
+    let weight: Vec<f32> = (0..inputs * outputs).map(|_| draw()).collect();
+    let bias = bias.map(|shift| {
+        (0..outputs)
+            .map(|c| draw() + shift.get(c).copied().unwrap_or(0.0))
+            .collect::<Vec<f32>>()
+    });
+    Linear {
+        weight: Param::from_tensor(Tensor::from_data(
+            TensorData::new(weight, [inputs, outputs]),
+            device,
+        )),
+        bias: bias.map(|values| {
+            Param::from_tensor(Tensor::from_data(
+                TensorData::new(values, [outputs]),
+                device,
+            ))
+        }),
+    }
+}
+
 /// One LSTM layer with its four gates fused into two linear maps.
 #[derive(Module, Debug)]
 pub struct LstmLayer {
@@ -170,27 +218,21 @@ pub struct LstmLayer {
 }
 
 impl LstmLayer {
-    fn new(input: usize, hidden: usize, forget_bias: f32, device: &Device) -> Self {
-        let mut input = LinearConfig::new(input, 4 * hidden).init(device);
-        if forget_bias != 0.0 {
-            // Gates are `[i, f, g, o]`, `hidden` each: shift the second block.
-            let shift: Vec<f32> = (0..4 * hidden)
-                .map(|c| if c / hidden == 1 { forget_bias } else { 0.0 })
-                .collect();
-            let shift = Tensor::<1>::from_data(TensorData::new(shift, [4 * hidden]), device);
-            // A fresh leaf, so that training still sees a parameter.
-            input.bias = input.bias.map(|bias| {
-                bias.map(|b| {
-                    let tracked = b.is_require_grad();
-                    (b + shift).detach().set_require_grad(tracked)
-                })
-            });
-        }
+    fn new(
+        input: usize,
+        hidden: usize,
+        forget_bias: f32,
+        rng: &mut SplitMix64,
+        device: &Device,
+    ) -> Self {
+        // Gates are `[i, f, g, o]`, `hidden` each: the bias of the second
+        // block starts `forget_bias` higher.
+        let shift: Vec<f32> = (0..4 * hidden)
+            .map(|c| if c / hidden == 1 { forget_bias } else { 0.0 })
+            .collect();
         Self {
-            input,
-            recurrent: LinearConfig::new(hidden, 4 * hidden)
-                .with_bias(false)
-                .init(device),
+            input: uniform_linear(rng, input, 4 * hidden, Some(&shift), device),
+            recurrent: uniform_linear(rng, hidden, 4 * hidden, None, device),
             hidden,
         }
     }
@@ -298,12 +340,12 @@ impl Forecaster {
         });
 
         let depth = self.layers.len();
+        let mut input = Some(x);
         let mut steps = Vec::new();
         for (index, layer) in self.layers.iter().enumerate() {
-            let gates_in = if index == 0 {
-                layer.project(x.clone())
-            } else {
-                layer.project_steps(steps)
+            let gates_in = match input.take() {
+                Some(x) => layer.project(x),
+                None => layer.project_steps(steps),
             };
             steps = layer
                 .run(gates_in, index + 1 < depth)
@@ -333,12 +375,12 @@ impl Forecaster {
     #[must_use]
     pub fn forward_sequence(&self, x: Tensor<3>) -> Tensor<3> {
         let [batch, steps, _] = x.dims();
+        let mut input = Some(x);
         let mut states = Vec::new();
-        for (index, layer) in self.layers.iter().enumerate() {
-            let gates_in = if index == 0 {
-                layer.project(x.clone())
-            } else {
-                layer.project_steps(states)
+        for layer in &self.layers {
+            let gates_in = match input.take() {
+                Some(x) => layer.project(x),
+                None => layer.project_steps(states),
             };
             states = layer
                 .run(gates_in, true)
@@ -756,7 +798,9 @@ mod tests {
         let device = Device::flex();
         for output in [OutputKind::Residual, OutputKind::PerStep] {
             let cfg = ForecasterConfig { output, ..config() };
-            let members: Vec<Forecaster> = (0..3).map(|_| cfg.init(&device).unwrap()).collect();
+            let members: Vec<Forecaster> = (0..3)
+                .map(|seed| cfg.init_seeded(0.0, seed, &device).unwrap())
+                .collect();
             let (joined_cfg, joined) =
                 burn_block_on(Forecaster::ensemble(&cfg, &members, &device)).unwrap();
             assert_eq!(joined_cfg.hidden, 3 * cfg.hidden);
@@ -778,7 +822,7 @@ mod tests {
                     / 3.0;
                 (mean, joined.forward(x.clone()))
             };
-            let gap = (mean - got).abs().max().into_scalar();
+            let gap = (mean - got).abs().max().into_scalar::<f32>();
             assert!(gap < 1e-5, "{output:?}: largest gap {gap}");
         }
     }

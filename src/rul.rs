@@ -804,8 +804,8 @@ where
 
 /// `progress` of member `member` as part of the whole run: epochs count on
 /// from the members before it.
-fn shift_progress(progress: Progress, offset: usize, members: usize) -> Progress {
-    match progress {
+fn shift_progress(progress: &Progress, offset: usize, members: usize) -> Progress {
+    match *progress {
         Progress::Batch {
             epoch,
             epochs,
@@ -833,6 +833,45 @@ fn shift_progress(progress: Progress, offset: usize, members: usize) -> Progress
     }
 }
 
+/// Refuses a setup that cannot train on `fleet`.
+fn check_setup(fleet: &Fleet, setup: &RulSetup) -> Result<(), PipelineError> {
+    if setup.inputs.is_empty() {
+        return Err(PipelineError::NoTarget);
+    }
+    if setup.cap.is_nan() || setup.cap <= 0.0 {
+        return Err(PipelineError::Setup(
+            "the RUL cap must be above 0".to_owned(),
+        ));
+    }
+    if fleet.units.len() < 2 {
+        return Err(PipelineError::Setup(format!(
+            "`{}` has {} unit(s); training needs at least 2 (one is held out for validation)",
+            fleet.name,
+            fleet.units.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The network of `setup` over `features` inputs: a RUL after the window,
+/// or at every step of a whole history (window 0).
+fn network_config(setup: &RulSetup, features: usize) -> ForecasterConfig {
+    ForecasterConfig {
+        features,
+        lookback: setup.window.max(1),
+        hidden: setup.hidden,
+        layers: setup.layers,
+        horizon: 1,
+        targets: 1,
+        output: if setup.window == 0 {
+            OutputKind::PerStep
+        } else {
+            OutputKind::Direct
+        },
+        dropout: setup.dropout,
+    }
+}
+
 /// Trains a RUL model on a run-to-failure fleet.
 ///
 /// With [`RulSetup::members`] above 1 it trains that many networks, each
@@ -851,21 +890,7 @@ pub async fn train<P>(
 where
     P: AsyncFnMut(Progress) -> Control,
 {
-    if setup.inputs.is_empty() {
-        return Err(PipelineError::NoTarget);
-    }
-    if setup.cap.is_nan() || setup.cap <= 0.0 {
-        return Err(PipelineError::Setup(
-            "the RUL cap must be above 0".to_owned(),
-        ));
-    }
-    if fleet.units.len() < 2 {
-        return Err(PipelineError::Setup(format!(
-            "`{}` has {} unit(s); training needs at least 2 (one is held out for validation)",
-            fleet.name,
-            fleet.units.len()
-        )));
-    }
+    check_setup(fleet, setup)?;
     let inputs = input_sources(fleet, &setup.inputs, setup.baseline_cycles)?;
     let splits = member_splits(fleet.units.len(), setup);
     // One normalisation serves every member: fitted on the training units
@@ -885,20 +910,7 @@ where
         smoothing: setup.smoothing,
     };
 
-    let network = ForecasterConfig {
-        features: inputs.len(),
-        lookback: setup.window.max(1),
-        hidden: setup.hidden,
-        layers: setup.layers,
-        horizon: 1,
-        targets: 1,
-        output: if setup.window == 0 {
-            OutputKind::PerStep
-        } else {
-            OutputKind::Direct
-        },
-        dropout: setup.dropout,
-    };
+    let network = network_config(setup, inputs.len());
 
     let count = splits.len();
     let mut members = Vec::with_capacity(count);
@@ -917,7 +929,7 @@ where
             &training,
             (train_units, held_units),
             device,
-            async |p| progress(shift_progress(p, offset, count)).await,
+            async |p| progress(shift_progress(&p, offset, count)).await,
         )
         .await?;
         let cancelled = member.history.stop == train::StopReason::Cancelled;

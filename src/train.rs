@@ -57,7 +57,7 @@ pub struct TrainConfig {
     #[serde(default = "plain_mse")]
     pub late_weight: f32,
     /// Added to the initial bias of every LSTM forget gate (see
-    /// [`ForecasterConfig::init_with_forget_bias`]); 0 is burn's plain
+    /// [`ForecasterConfig::init_seeded`]); 0 is burn's plain
     /// initialisation.
     #[serde(default)]
     pub forget_bias: f32,
@@ -325,7 +325,7 @@ where
 
     device.seed(settings.seed);
     let autodiff = device.clone().autodiff();
-    let mut model = config.init_with_forget_bias(settings.forget_bias, &autodiff)?;
+    let mut model = config.init_seeded(settings.forget_bias, settings.seed, &autodiff)?;
     let decay =
         (settings.weight_decay > 0.0).then(|| WeightDecayConfig::new(settings.weight_decay));
     let mut optimizer = AdamConfig::new().with_weight_decay(decay).init();
@@ -510,6 +510,11 @@ impl SplitMix64 {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// A uniform draw from `[0, 1)` (53 random bits).
+    pub fn next_unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Shuffles `items` in place (Fisher–Yates).

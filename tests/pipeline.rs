@@ -98,7 +98,10 @@ fn training_learns_and_beats_persistence_and_reloads() {
     // The chart shows back-to-back windows over the test part, each with
     // its interval; the scores use stride-1 windows.
     let view = &evaluation.views[0];
-    assert_eq!(view.forecasts.len(), evaluation.test_rows.len() / setup.horizon);
+    assert_eq!(
+        view.forecasts.len(),
+        evaluation.test_rows.len() / setup.horizon
+    );
     assert_eq!(view.bands.len(), view.forecasts.len());
     assert_eq!(evaluation.stride, 1);
     assert_eq!(
@@ -109,11 +112,32 @@ fn training_learns_and_beats_persistence_and_reloads() {
 
     // Every baseline on the same windows, the LSTM first, and a verdict.
     let names: Vec<&str> = evaluation.methods.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(names, ["lstm", "persistence", "seasonal_naive", "drift", "linear_ar"]);
-    assert!(evaluation.verdict.lstm_beats.contains(&"persistence".to_owned()));
+    assert_eq!(
+        names,
+        [
+            "lstm",
+            "persistence",
+            "seasonal_naive",
+            "drift",
+            "linear_ar"
+        ]
+    );
+    assert!(
+        evaluation
+            .verdict
+            .lstm_beats
+            .contains(&"persistence".to_owned())
+    );
     assert!(!evaluation.verdict.sentence.is_empty());
-    let coverage = evaluation.methods[0].scores.interval.expect("intervals").coverage;
-    assert!((0.7..=1.0).contains(&coverage), "LSTM interval coverage {coverage}");
+    let coverage = evaluation.methods[0]
+        .scores
+        .interval
+        .expect("intervals")
+        .coverage;
+    assert!(
+        (0.7..=1.0).contains(&coverage),
+        "LSTM interval coverage {coverage}"
+    );
 
     // Save, reload, and get the very same forecasts.
     let bytes = block_on(model.to_file_bytes()).expect("saves");

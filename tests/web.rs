@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use js_sys::{Reflect, Uint8Array};
 use twinlab::chart::LossView;
+use twinlab::evidence::Verdict;
 use twinlab::ingest::{self, IngestOptions};
 use twinlab::metrics::ErrorMetrics;
 use twinlab::pipeline::{Evaluation, Setup, TargetScore};
@@ -333,7 +334,17 @@ fn metrics_table_has_a_row_per_target_and_a_z_score_row() {
         overall_lstm: metrics(0.5, 0.75),
         overall_persistence: metrics(0.6, 0.8),
         windows: 10,
+        stride: 1,
         test_rows: 100..140,
+        methods: Vec::new(),
+        verdict: Verdict {
+            best: "lstm".to_owned(),
+            lstm_beats: vec!["persistence".to_owned()],
+            lstm_loses_to: Vec::new(),
+            sentence: "The LSTM has the lowest MAE.".to_owned(),
+        },
+        level: 0.9,
+        season: None,
         views: Vec::new(),
     };
 

@@ -306,7 +306,7 @@ mod tests {
     fn the_readout_has_every_value_at_the_nearest_time() {
         let view = view();
         let point = readout(&view, &ChartOptions::default(), 4.4).unwrap();
-        assert_eq!(point.time_secs, 4.0);
+        assert!((point.time_secs - 4.0).abs() < 1e-9);
         assert_eq!(point.actual, Some(4.0));
         assert_eq!(point.forecast, Some(4.5));
         assert_eq!(point.baseline, Some(3.0));

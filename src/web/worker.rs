@@ -194,7 +194,10 @@ pub async fn train_rul(
         .as_ref()
         .map(|file| parse_fleet(file, request.max_bytes))
         .transpose()?;
-    let true_rul = parse_true_rul(request.true_rul.as_ref().map(|b| b.as_slice()), request.max_bytes)?;
+    let true_rul = parse_true_rul(
+        request.true_rul.as_ref().map(|b| b.as_slice()),
+        request.max_bytes,
+    )?;
     let device = &selected.device;
 
     let started = js_sys::Date::now();
@@ -257,7 +260,10 @@ pub async fn load_rul_model(
     let selected = backend::select(request.backend).await?;
     send(&FromWorker::Backend(selected.info.clone()));
     let fleet = parse_fleet(&request.test, request.max_bytes)?;
-    let true_rul = parse_true_rul(request.true_rul.as_ref().map(|b| b.as_slice()), request.max_bytes)?;
+    let true_rul = parse_true_rul(
+        request.true_rul.as_ref().map(|b| b.as_slice()),
+        request.max_bytes,
+    )?;
     let device = &selected.device;
     let model = TrainedModel::from_file_bytes(&request.model, device).await?;
     let evaluation = rul_evaluation(&model, &fleet, true_rul.as_deref(), device).await?;
