@@ -11,6 +11,7 @@ pub mod chart;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod conformal;
+pub mod detect;
 pub mod evidence;
 pub mod ingest;
 pub mod live;
@@ -19,6 +20,7 @@ pub mod model;
 pub mod pipeline;
 pub mod prep;
 pub mod rul;
+pub mod session;
 pub mod train;
 pub mod twin;
 

@@ -22,6 +22,7 @@
 //! of the commissioning history they were first fitted on.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
@@ -29,10 +30,16 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::baselines::{ArConfig, LinearAr};
+use crate::ingest::Dataset;
 use crate::model::{Forecaster, ForecasterConfig, OutputKind, windows_tensor};
 use crate::prep::{Normalizer, WindowSpec, Windows, make_windows};
 use crate::train::{self, Control, TrainConfig};
-use crate::twin::{AlarmState, Event, Forecast, HealthState, Reading, RulEstimate, Twin};
+use crate::twin::{
+    AlarmState, ChannelConfig, Event, Forecast, HealthState, Reading, RulEstimate, Twin, TwinConfig,
+};
+
+/// Gaps between readings the step of a forecast path is the median of.
+const STEP_READINGS: usize = 64;
 
 /// Residuals needed at a lead before its band is given.
 const MIN_CALIBRATION: usize = 20;
@@ -96,7 +103,11 @@ pub struct Adaptation {
     pub enabled: bool,
     /// Readings between two adaptations.
     pub every: usize,
-    /// Recent readings an adaptation learns from.
+    /// Recent readings an adaptation learns from. The linear AR is refitted
+    /// on all of them, so this is long (more than a day of 1-minute
+    /// readings, a week of 5-minute ones): refitted on a few hours it
+    /// chases noise and forecasts worse than the commissioning fit where
+    /// nothing changed. The LSTM fine-tunes on the newest windows only.
     pub window: usize,
     /// Optimiser steps of one LSTM adaptation.
     pub steps: usize,
@@ -109,7 +120,7 @@ impl Default for Adaptation {
         Self {
             enabled: true,
             every: 50,
-            window: 600,
+            window: 2_000,
             steps: 4,
             learning_rate: 5e-4,
         }
@@ -127,6 +138,13 @@ pub struct LiveConfig {
     pub horizon: usize,
     /// Readings between two forecast paths.
     pub refresh: usize,
+    /// Lead the twin scores at: each reading is compared with the forecast
+    /// made at least this many readings before it (the newest such path).
+    /// A one-step forecast follows a fast but smooth change of level (a
+    /// machine cooling down over an hour) closely, so its residuals stay
+    /// small; the forecast made several readings earlier does not, while a
+    /// sudden jump stands out at every lead.
+    pub score_lead: usize,
     /// Nominal coverage of the bands.
     pub level: f64,
     /// Residuals kept per lead and channel for the bands.
@@ -147,6 +165,7 @@ impl Default for LiveConfig {
             lookback: 24,
             horizon: 12,
             refresh: 1,
+            score_lead: 6,
             level: 0.9,
             calibration: 300,
             model: ModelKind::LinearAr,
@@ -513,6 +532,8 @@ pub struct LiveTwin {
     history: VecDeque<Vec<f64>>,
     times: VecDeque<f64>,
     ahead: Option<Ahead>,
+    /// The paths whose horizon still reaches the next reading, oldest first.
+    paths: VecDeque<Ahead>,
     /// Absolute residuals per lead and channel: `[lead][channel]`.
     residuals: Vec<Vec<VecDeque<f64>>>,
     next_index: u64,
@@ -532,6 +553,7 @@ impl LiveTwin {
             history: VecDeque::new(),
             times: VecDeque::new(),
             ahead: None,
+            paths: VecDeque::new(),
             next_index: 0,
             since_adapt: 0,
             adaptations: 0,
@@ -554,6 +576,12 @@ impl LiveTwin {
     #[must_use]
     pub fn ahead(&self) -> Option<&Ahead> {
         self.ahead.as_ref()
+    }
+
+    /// Time of the last reading, epoch seconds.
+    #[must_use]
+    pub fn last_time_secs(&self) -> Option<f64> {
+        self.times.back().copied()
     }
 
     /// Adaptations done so far.
@@ -604,7 +632,16 @@ impl LiveTwin {
         let index = self.next_index;
         self.next_index += 1;
 
-        // The forecast of this reading, and what its residual says.
+        // The forecast of this reading from the newest path, as before, and
+        // the one the twin scores: from the newest path made at least
+        // `score_lead` readings ago.
+        while self
+            .paths
+            .front()
+            .is_some_and(|path| index - path.made_at > path.values.len() as u64)
+        {
+            self.paths.pop_front();
+        }
         let lead = self.ahead.as_ref().map(|a| (index - a.made_at) as usize);
         let predicted = match (&self.ahead, lead) {
             (Some(ahead), Some(lead)) if lead >= 1 && lead <= ahead.values.len() => {
@@ -612,20 +649,33 @@ impl LiveTwin {
             }
             _ => None,
         };
-        let forecast = match (&predicted, lead) {
-            (Some(values), Some(lead)) => {
-                let quantiles: Option<Vec<f64>> =
-                    (0..channels).map(|c| self.radius(lead, c)).collect();
-                Some(Forecast {
-                    values: values.clone(),
-                    quantiles,
-                    time_to_limit: None,
-                })
+        let score_lead = self.config.score_lead.clamp(1, self.config.horizon.max(1)) as u64;
+        let scored = self
+            .paths
+            .iter()
+            .rev()
+            .find(|path| index - path.made_at >= score_lead)
+            .map(|path| {
+                let lead = (index - path.made_at) as usize;
+                (lead, path.values[lead - 1].clone())
+            });
+        let forecast = scored.map(|(lead, values)| {
+            let quantiles: Option<Vec<f64>> = (0..channels).map(|c| self.radius(lead, c)).collect();
+            Forecast {
+                values,
+                quantiles,
+                time_to_limit: None,
             }
-            _ => None,
-        };
+        });
         let events = self.twin.observe(&reading, forecast.as_ref(), rul)?;
-        if let (Some(values), Some(lead)) = (&predicted, lead) {
+
+        // Every path that forecast this reading calibrates the band at its
+        // lead.
+        for path in &self.paths {
+            let lead = (index - path.made_at) as usize;
+            let Some(values) = lead.checked_sub(1).and_then(|step| path.values.get(step)) else {
+                continue;
+            };
             for (c, (&p, &a)) in values.iter().zip(&reading.values).enumerate() {
                 let residual = (a - p).abs();
                 if residual.is_finite() {
@@ -659,7 +709,9 @@ impl LiveTwin {
 
         let due = lead.is_none_or(|lead| lead >= self.config.refresh.max(1));
         if due && self.history.len() >= self.config.lookback {
-            self.ahead = Some(self.make_ahead(index, reading.time_secs).await?);
+            let ahead = self.make_ahead(index, reading.time_secs).await?;
+            self.paths.push_back(ahead.clone());
+            self.ahead = Some(ahead);
         }
 
         let score = self
@@ -678,25 +730,41 @@ impl LiveTwin {
     }
 
     async fn make_ahead(&self, index: u64, time_secs: f64) -> Result<Ahead, LiveError> {
-        let history: Vec<Vec<f64>> = self.history.iter().cloned().collect();
+        // The forecaster reads the last look-back readings only.
+        let tail = self
+            .history
+            .len()
+            .saturating_sub(self.config.lookback.max(1));
+        let history: Vec<Vec<f64>> = self.history.iter().skip(tail).cloned().collect();
         let values = self.forecaster.forecast(&history).await?;
+        // The step: the median of the last few gaps between readings.
+        let recent = self.times.len().saturating_sub(STEP_READINGS);
         let mut steps: Vec<f64> = self
             .times
             .iter()
-            .zip(self.times.iter().skip(1))
+            .skip(recent)
+            .zip(self.times.iter().skip(recent + 1))
             .map(|(a, b)| b - a)
             .filter(|d| d.is_finite() && *d > 0.0)
             .collect();
         steps.sort_by(f64::total_cmp);
         let step_secs = steps.get(steps.len() / 2).copied().unwrap_or(1.0);
+        // One quantile per lead and channel, for both edges.
+        let radii: Vec<Vec<Option<f64>>> = (1..=values.len())
+            .map(|lead| {
+                (0..values.first().map_or(0, Vec::len))
+                    .map(|c| self.radius(lead, c))
+                    .collect()
+            })
+            .collect();
         let band = |sign: f64| -> Vec<Vec<f64>> {
             values
                 .iter()
-                .enumerate()
-                .map(|(h, step)| {
+                .zip(&radii)
+                .map(|(step, radii)| {
                     step.iter()
-                        .enumerate()
-                        .map(|(c, &v)| self.radius(h + 1, c).map_or(f64::NAN, |r| v + sign * r))
+                        .zip(radii)
+                        .map(|(&v, r)| r.map_or(f64::NAN, |r| v + sign * r))
                         .collect()
                 })
                 .collect()
@@ -709,6 +777,75 @@ impl LiveTwin {
             upper: band(1.0),
             values,
         })
+    }
+}
+
+/// The readings of `channels` (indices into [`Dataset::channels`]) in
+/// `rows` of `dataset`, for replay; bad cells stay `NaN` (the twin's data
+/// quality check sees them).
+#[must_use]
+pub fn dataset_readings(dataset: &Dataset, channels: &[usize], rows: Range<usize>) -> Vec<Reading> {
+    let end = rows.end.min(dataset.len());
+    (rows.start.min(end)..end)
+        .map(|row| Reading {
+            time_secs: dataset.time_secs[row],
+            values: channels
+                .iter()
+                .map(|&c| {
+                    dataset
+                        .channels
+                        .get(c)
+                        .and_then(|channel| channel.values.get(row))
+                        .map_or(f64::NAN, |&v| f64::from(v))
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Twin settings for `channels` of a loaded dataset, whose physical limits
+/// are not known: each channel counts as out of range (a sensor fault)
+/// beyond its range over the `commissioning` rows widened by three times
+/// that range on both sides. Everything else is [`TwinConfig::default`].
+#[must_use]
+pub fn twin_config_for(
+    dataset: &Dataset,
+    channels: &[usize],
+    commissioning: Range<usize>,
+) -> TwinConfig {
+    let end = commissioning.end.min(dataset.len());
+    let start = commissioning.start.min(end);
+    let configs = channels
+        .iter()
+        .filter_map(|&c| dataset.channels.get(c))
+        .map(|channel| {
+            let (low, high) = channel.values[start..end]
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                    (lo.min(f64::from(v)), hi.max(f64::from(v)))
+                });
+            let (low, high) = if low <= high {
+                (low, high)
+            } else {
+                (-1.0e9, 1.0e9)
+            };
+            let span = (high - low).max(high.abs().max(1.0) * 1.0e-3);
+            ChannelConfig {
+                name: channel.name.clone(),
+                unit: String::new(),
+                min: low - 3.0 * span,
+                max: high + 3.0 * span,
+                scored: true,
+                alarm_above: None,
+                failure_above: None,
+                failure_below: None,
+            }
+        })
+        .collect();
+    TwinConfig {
+        channels: configs,
+        ..TwinConfig::default()
     }
 }
 

@@ -98,6 +98,7 @@ fn the_shipped_copies_are_the_shared_files() {
     for path in [
         "ett/ETTh2.csv",
         "nab/machine_temperature_system_failure.csv",
+        "nab/combined_windows.json",
         "cmapss/train_FD001.txt",
         "cmapss/test_FD001.txt",
         "cmapss/RUL_FD001.txt",

@@ -20,6 +20,7 @@ mod axis;
 mod decimate;
 mod forecast;
 pub mod interact;
+pub mod live;
 mod loss;
 mod series;
 
@@ -35,6 +36,12 @@ use serde::{Deserialize, Serialize};
 pub use decimate::decimate_min_max;
 pub use forecast::{draw_forecast, draw_forecast_with};
 pub use loss::draw_loss;
+
+/// Epoch seconds as `YYYY-MM-DD HH:MM` (UTC), as the charts label them.
+#[must_use]
+pub fn format_time(secs: f64) -> String {
+    axis::format_datetime(secs)
+}
 
 /// Data for the forecast-vs-actual chart: plain vectors, no model types.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

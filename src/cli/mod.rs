@@ -1,8 +1,10 @@
 //! The native command line: train and evaluate on files of any size with the
 //! same core as the page, and write model files the page can load.
 
+mod fault;
 mod protocol;
 mod rul;
+mod twin;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -40,6 +42,10 @@ enum Command {
     /// univariate) and score the LSTM against every baseline, with conformal
     /// intervals.
     Protocol(protocol::ProtocolArgs),
+    /// Run the live twin on the simulated pump (with injected faults) or on
+    /// a replayed CSV file; print its state transitions, the time in each
+    /// state and, with labels, how its alarms match the labelled windows.
+    Twin(twin::TwinArgs),
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +120,7 @@ pub fn run() -> ExitCode {
         Command::Evaluate(args) => evaluate(&args),
         Command::Rul(args) => rul::run(&args),
         Command::Protocol(args) => protocol::run(&args),
+        Command::Twin(args) => twin::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

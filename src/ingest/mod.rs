@@ -37,6 +37,7 @@ pub use report::{
     BadCell, BadCellKind, BadCells, ColumnCounts, DataReport, DropReason, DroppedColumn, Gap, Gaps,
     LineList, REPORT_LIST_LIMIT,
 };
+pub(crate) use time::parse_datetime;
 
 /// How the time axis of a dataset was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
