@@ -199,7 +199,7 @@ fn show_tooltip(el: &ChartElements, view: &ForecastView, state: &ChartState, px:
 }
 
 /// Offers `blob` for download as `name`.
-fn download(document: &Document, blob: &Blob, name: &str) -> Result<(), WebError> {
+pub(super) fn download(document: &Document, blob: &Blob, name: &str) -> Result<(), WebError> {
     let url = Url::create_object_url_with_blob(blob)
         .map_err(|err| WebError::js("preparing the download", &err))?;
     let anchor: HtmlAnchorElement = document

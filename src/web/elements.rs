@@ -31,6 +31,8 @@ pub struct Demo {
 /// Limits of the numbers in the setup form: (least, most).
 const LOOKBACK_RANGE: (usize, usize) = (1, 2_000);
 const HORIZON_RANGE: (usize, usize) = (1, 1_000);
+/// A RUL window of 0 reads each unit's whole history.
+const RUL_WINDOW_RANGE: (usize, usize) = (0, 2_000);
 const EPOCHS_RANGE: (usize, usize) = (1, 1_000);
 const HIDDEN_RANGE: (usize, usize) = (1, 512);
 const CAP_RANGE: (usize, usize) = (1, 10_000);
@@ -202,7 +204,10 @@ impl Elements {
                 .item(index)
                 .and_then(|n| n.dyn_into::<HtmlElement>().ok())
             {
-                let shown = element.get_attribute("data-task").as_deref() == Some(key);
+                // A space-separated list of the tasks that show the element.
+                let shown = element
+                    .get_attribute("data-task")
+                    .is_some_and(|tasks| tasks.split_whitespace().any(|task| task == key));
                 element.set_hidden(!shown);
             }
         }
@@ -344,7 +349,7 @@ impl Elements {
             return Err(WebError::Input("choose at least one sensor".to_owned()));
         }
         setup.inputs = inputs;
-        setup.window = read_count(&self.window, "Window", LOOKBACK_RANGE)?;
+        setup.window = read_count(&self.window, "Window", RUL_WINDOW_RANGE)?;
         let cap = read_count(&self.cap, "RUL cap", CAP_RANGE)?;
         setup.cap = cap as f32;
         setup.training.epochs = read_count(&self.epochs, "Epochs", EPOCHS_RANGE)?;

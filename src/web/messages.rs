@@ -15,9 +15,12 @@ use serde_bytes::ByteBuf;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::artifact::ModelMeta;
+use crate::live::{Ahead, Step};
 use crate::pipeline::{Evaluation, Setup};
 use crate::rul::{RulEvaluation, RulSetup};
+use crate::session::SessionConfig;
 use crate::train::Progress;
+use crate::twin::{AlarmState, Event, FaultKind, HealthState, LimitForecast, SimConfig};
 
 use super::WebError;
 
@@ -180,6 +183,132 @@ pub enum ToWorker {
     TrainRul(Box<RulTrainRequest>),
     /// Score a RUL model file on a fleet; answered by `rul_evaluated`.
     LoadRulModel(Box<RulLoadRequest>),
+    /// Start a twin session (ending any running one); answered by
+    /// `twin_update` messages while it runs.
+    TwinStart(Box<TwinStartRequest>),
+    /// Control the running twin session.
+    TwinControl {
+        /// What to do.
+        command: TwinCommand,
+    },
+}
+
+/// Where a twin session's readings come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TwinSource {
+    /// The simulated pump.
+    Simulator {
+        /// Its settings.
+        config: SimConfig,
+    },
+    /// A data file replayed row by row.
+    Replay {
+        /// The file.
+        file: NamedFile,
+        /// The channels the twin watches; empty: every channel (up to 8).
+        channels: Vec<String>,
+        /// Labelled anomaly windows (start, end, epoch seconds), drawn
+        /// behind the state strip.
+        labels: Vec<(f64, f64)>,
+        /// Largest file accepted, in bytes.
+        max_bytes: usize,
+    },
+}
+
+/// Start a twin session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwinStartRequest {
+    /// The readings.
+    pub source: TwinSource,
+    /// Commissioning, forecaster, bands and adaptation.
+    pub config: SessionConfig,
+    /// Replay speed: data seconds per wall-clock second.
+    pub speed: f64,
+    /// Whether it plays at once.
+    pub playing: bool,
+}
+
+/// A command to the running twin session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum TwinCommand {
+    /// Stream readings at the set speed.
+    Play,
+    /// Stop streaming.
+    Pause,
+    /// Stream one reading (while paused).
+    Step,
+    /// Set the replay speed (data seconds per wall-clock second).
+    Speed {
+        /// The factor, 1 to 10 000.
+        factor: f64,
+    },
+    /// Go to reading `to` (after commissioning).
+    Seek {
+        /// The reading.
+        to: u64,
+    },
+    /// Inject a simulator fault from the next reading.
+    Inject {
+        /// The fault.
+        kind: FaultKind,
+        /// For how many readings.
+        duration: u64,
+    },
+    /// Acknowledge the alarm.
+    Acknowledge,
+    /// Start maintenance.
+    StartMaintenance,
+    /// Finish maintenance.
+    FinishMaintenance {
+        /// Whether the twin commissions again afterwards.
+        reset_baseline: bool,
+    },
+    /// Turn the model's adaptation on or off.
+    Adaptation {
+        /// On or off.
+        enabled: bool,
+    },
+}
+
+/// What a twin session did since the last update.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwinUpdate {
+    /// The page should forget what it kept (a new session, or a seek).
+    pub reset: bool,
+    /// The channels, in the order of a reading's values.
+    pub channels: Vec<String>,
+    /// Readings streamed since the last update (after a reset: the latest
+    /// ones), each with its forecast, score, events and state.
+    pub steps: Vec<Step>,
+    /// Events of operator actions and commands since the last update (the
+    /// twin's own events are in `steps`).
+    pub events: Vec<Event>,
+    /// The latest forecast path with its band.
+    pub ahead: Option<Ahead>,
+    /// The health state now.
+    pub state: HealthState,
+    /// The alarm now.
+    pub alarm: AlarmState,
+    /// Predicted time until a channel crosses its alarm limit.
+    pub time_to_limit: Option<LimitForecast>,
+    /// Readings streamed so far.
+    pub position: u64,
+    /// Readings a replay has in all; `None` for the simulator.
+    pub total: Option<u64>,
+    /// Whether it is streaming.
+    pub playing: bool,
+    /// Replay speed.
+    pub speed: f64,
+    /// Model adaptations so far.
+    pub adaptations: usize,
+    /// Seconds between readings.
+    pub step_secs: f64,
+    /// Labelled anomaly windows of a replay.
+    pub labels: Vec<(f64, f64)>,
+    /// What the last command did, for the status line.
+    pub note: Option<String>,
 }
 
 /// A finished RUL training run.
@@ -253,6 +382,14 @@ pub enum FromWorker {
     RulTrained(Box<RulTrained>),
     /// A RUL model file was scored.
     RulEvaluated(Box<RulEvaluated>),
+    /// The twin session moved on: a [`TwinUpdate`] in CBOR
+    /// ([`encode_twin_update`]). Several of these arrive every second, and
+    /// one byte array crosses to the page far faster than the many small
+    /// values a `serde-wasm-bindgen` object is made of.
+    TwinUpdate {
+        /// The update, CBOR-encoded.
+        bytes: ByteBuf,
+    },
     /// A job failed; `internal` is set when the worker panicked and is gone.
     Failed {
         /// What went wrong, for the user.
@@ -285,6 +422,20 @@ pub fn encode<T: Serialize>(message: &T) -> Result<(JsValue, Array), WebError> {
         }
     }
     Ok((value, transfer))
+}
+
+/// A twin update as CBOR bytes (NaN, the mark of a missing value, survives).
+pub fn encode_twin_update(update: &TwinUpdate) -> Result<Vec<u8>, WebError> {
+    let mut bytes = Vec::new();
+    ciborium::into_writer(update, &mut bytes)
+        .map_err(|err| WebError::Message(format!("encoding a twin update: {err}")))?;
+    Ok(bytes)
+}
+
+/// Reads a twin update written by [`encode_twin_update`].
+pub fn decode_twin_update(bytes: &[u8]) -> Result<TwinUpdate, WebError> {
+    ciborium::from_reader(bytes)
+        .map_err(|err| WebError::Message(format!("decoding a twin update: {err}")))
 }
 
 /// Decodes a message posted by the other side.

@@ -26,6 +26,7 @@ mod dom;
 mod elements;
 pub mod messages;
 mod page;
+mod twin_run;
 pub mod view;
 pub mod worker;
 

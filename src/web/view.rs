@@ -256,6 +256,13 @@ pub fn draw_loss(canvas: &HtmlCanvasElement, view: &LossView) -> Result<(), WebE
     area.present().map_err(|err| chart_error(err.into()))
 }
 
+/// Draws the live twin's chart on `canvas`.
+pub fn draw_live(canvas: &HtmlCanvasElement, view: &chart::live::LiveView) -> Result<(), WebError> {
+    let area = canvas_area(canvas)?;
+    chart::live::draw_live(&area, view, &chart::ChartOptions::default()).map_err(chart_error)?;
+    area.present().map_err(|err| chart_error(err.into()))
+}
+
 /// Draws the forecast against the actual series on `canvas`.
 pub fn draw_forecast(canvas: &HtmlCanvasElement, view: &ForecastView) -> Result<(), WebError> {
     draw_forecast_with(canvas, view, &ChartOptions::default()).map(|_| ())
@@ -302,7 +309,11 @@ pub fn render_fleet_report(
 
 /// A table row of `cells`; the first cell (or every cell of a header row)
 /// is a `<th>`.
-fn table_row(document: &Document, cells: &[String], header: bool) -> Result<Element, WebError> {
+pub(super) fn table_row(
+    document: &Document,
+    cells: &[String],
+    header: bool,
+) -> Result<Element, WebError> {
     let line = document
         .create_element("tr")
         .map_err(|err| WebError::js("creating a table", &err))?;

@@ -34,6 +34,8 @@ struct Jobs {
     busy: Cell<bool>,
     /// The page asked the running training to stop.
     stop: Rc<Cell<bool>>,
+    /// The twin session, which runs beside the jobs.
+    twin: Rc<super::twin_run::TwinRunner>,
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -110,6 +112,8 @@ fn handle(jobs: &Rc<Jobs>, data: JsValue) {
                 .await
                 .map(|done| FromWorker::RulEvaluated(Box::new(done)))
         }),
+        ToWorker::TwinStart(request) => jobs.twin.start(*request, post),
+        ToWorker::TwinControl { command } => jobs.twin.command(command),
     }
 }
 

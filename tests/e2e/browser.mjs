@@ -57,7 +57,10 @@ export async function openApp(env, query = "") {
     if (message.type() === "error") problems.push(`console error: ${message.text()}`);
   });
   page.on("requestfailed", (request) => problems.push(`request failed: ${request.url()}`));
-  await page.goto(env.url + query);
+  // The page opens on the live twin; these tests are about the Forecast
+  // task unless they name a task or a demo.
+  const wanted = /[?&](task|demo)=/.test(query) ? query : `${query ? `${query}&` : "?"}task=forecast`;
+  await page.goto(env.url + wanted);
   await page.waitForFunction(
     () => /rows ready/.test(document.querySelector('[data-testid="data-report"]')?.textContent ?? ""),
     null,

@@ -54,7 +54,8 @@ test("the FD001 demo trains in the page and shows the fleet, a unit and the scor
   assert.equal(await page.isVisible(byId("rul-chart")), true);
   const sensors = await page.$$eval(`${byId("sensor-select")} option:checked`, (o) => o.map((x) => x.value));
   assert.ok(sensors.length >= 14, `sensors ${sensors}`);
-  assert.equal(await page.inputValue(byId("window-input")), "30");
+  // The default reads each unit's whole history (window 0).
+  assert.equal(await page.inputValue(byId("window-input")), "0");
   assert.equal(await page.inputValue(byId("cap-input")), "125");
 
   await setNumbers(page, { "epochs-input": 1, "hidden-input": 8 });

@@ -7,6 +7,7 @@
 //! the charts as they were and only fills the error box.
 
 mod rul;
+mod twin;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -65,6 +66,7 @@ struct Results {
 /// remaining useful life of a fleet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Task {
+    Twin,
     Forecast,
     Rul,
 }
@@ -73,6 +75,7 @@ impl Task {
     /// The value of the task `<select>` and of the `data-task` attributes.
     fn key(self) -> &'static str {
         match self {
+            Self::Twin => "twin",
             Self::Forecast => "forecast",
             Self::Rul => "rul",
         }
@@ -179,8 +182,18 @@ fn start() -> Result<(), WebError> {
     install_handlers(&app)?;
     rul::install_handlers(&app)?;
     super::chart::install(&app, &chart_el)?;
-    // `?demo=fd001` (or another demo's key) opens the page on that demo.
+    // The page opens on the live twin of the simulated pump, unless
+    // `?task=forecast` or a `?demo=` (a forecast or fleet demo) says
+    // otherwise; the forecast demo loads either way.
     let wanted = query_param("demo");
+    let task = match query_param("task").as_deref() {
+        Some("forecast") => Task::Forecast,
+        Some("rul") => Task::Rul,
+        _ if wanted.is_some() => Task::Forecast,
+        _ => Task::Twin,
+    };
+    app.borrow_mut().set_task(task);
+    twin::install(task == Task::Twin)?;
     if wanted.as_deref() == Some(rul::FLEET_DEMO.key) {
         wasm_bindgen_futures::spawn_local(rul::load_fleet_demo(Rc::clone(&app)));
     } else {
@@ -271,12 +284,15 @@ fn install_handlers(app: &Shared) -> Result<(), WebError> {
 
     let shared = Rc::clone(app);
     dom::listen(&el.task_select, "change", move |_| {
-        let task = if shared.borrow().el.task_select.value() == Task::Rul.key() {
-            Task::Rul
-        } else {
-            Task::Forecast
-        };
+        let value = shared.borrow().el.task_select.value();
+        let task = [Task::Twin, Task::Forecast, Task::Rul]
+            .into_iter()
+            .find(|task| task.key() == value)
+            .unwrap_or(Task::Forecast);
         shared.borrow_mut().set_task(task);
+        if task == Task::Twin {
+            twin::shown();
+        }
     })?;
 
     let shared = Rc::clone(app);
@@ -316,7 +332,7 @@ fn install_handlers(app: &Shared) -> Result<(), WebError> {
         event.prevent_default();
         let task = shared.borrow().task;
         match task {
-            Task::Forecast => start_training(&shared),
+            Task::Forecast | Task::Twin => start_training(&shared),
             Task::Rul => rul::start_training(&shared),
         }
     })?;
@@ -374,7 +390,7 @@ fn first_file(event: &Event) -> Option<File> {
 async fn load_any(app: Shared, file: File) {
     let task = app.borrow().task;
     match task {
-        Task::Forecast => load_file(app, file).await,
+        Task::Forecast | Task::Twin => load_file(app, file).await,
         Task::Rul => rul::load_fleet_file(app, file, rul::FleetRole::Train).await,
     }
 }
@@ -423,11 +439,15 @@ fn accept_file(app: &Shared, name: String, bytes: Vec<u8>, demo: Option<&'static
     // Known limitation: parsing runs on the page's thread, so a file of
     // hundreds of megabytes freezes the page for a few seconds.
     match ingest::parse(&name, &bytes, &options) {
-        Ok(ingested) => app.borrow_mut().set_dataset(Loaded {
-            bytes,
-            ingested,
-            demo,
-        }),
+        Ok(ingested) => {
+            // The twin can replay what the Forecast task loaded.
+            twin::dataset_loaded(&name, &bytes, max_bytes);
+            app.borrow_mut().set_dataset(Loaded {
+                bytes,
+                ingested,
+                demo,
+            });
+        }
         Err(source) => app.borrow().reject(&WebError::Ingest { name, source }),
     }
 }
@@ -561,6 +581,8 @@ fn on_worker_message(app: &Shared, data: JsValue) {
             FromWorker::Evaluated(evaluated) => app.on_evaluated(*evaluated),
             FromWorker::RulTrained(trained) => app.on_rul_trained(*trained),
             FromWorker::RulEvaluated(evaluated) => app.on_rul_evaluated(*evaluated),
+            // The twin has a worker of its own.
+            FromWorker::TwinUpdate { .. } => {}
             FromWorker::Failed { message, internal } => {
                 app.job = Job::Idle;
                 app.set_busy(false);
@@ -617,7 +639,7 @@ impl App {
         log::warn!("{error}");
         self.show_error(&error.to_string());
         let loaded = match self.task {
-            Task::Forecast => {
+            Task::Forecast | Task::Twin => {
                 self.el.show_source(
                     self.dataset
                         .as_ref()
