@@ -20,7 +20,9 @@ use crate::pipeline::{Evaluation, Setup};
 use crate::rul::{RulEvaluation, RulSetup};
 use crate::session::SessionConfig;
 use crate::train::Progress;
-use crate::twin::{AlarmState, Event, FaultKind, HealthState, LimitForecast, SimConfig};
+use crate::twin::{
+    AlarmState, Event, FaultKind, HealthState, LimitForecast, SimConfig, TwinConfig,
+};
 
 use super::WebError;
 
@@ -282,8 +284,8 @@ pub struct TwinUpdate {
     /// Readings streamed since the last update (after a reset: the latest
     /// ones), each with its forecast, score, events and state.
     pub steps: Vec<Step>,
-    /// Events of operator actions and commands since the last update (the
-    /// twin's own events are in `steps`).
+    /// Events of operator actions since the last update (the twin's own
+    /// events are in `steps`); after a reset, the whole log instead.
     pub events: Vec<Event>,
     /// The latest forecast path with its band.
     pub ahead: Option<Ahead>,
@@ -309,6 +311,8 @@ pub struct TwinUpdate {
     pub labels: Vec<(f64, f64)>,
     /// What the last command did, for the status line.
     pub note: Option<String>,
+    /// The twin's settings, sent with a reset.
+    pub twin_config: Option<TwinConfig>,
 }
 
 /// A finished RUL training run.

@@ -209,6 +209,12 @@ impl Loop {
     ) -> FromWorker {
         let live = self.session.live();
         let twin = live.twin();
+        // After a reset the page starts again from the whole log.
+        let events = if reset {
+            twin.log().events().to_vec()
+        } else {
+            events
+        };
         let update = TwinUpdate {
             reset,
             channels: self.session.channels().to_vec(),
@@ -228,6 +234,7 @@ impl Loop {
             step_secs: self.session.step_secs(),
             labels: self.labels.clone(),
             note,
+            twin_config: reset.then(|| twin.config().clone()),
         };
         match messages::encode_twin_update(&update) {
             Ok(bytes) => FromWorker::TwinUpdate {

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { ARTIFACTS, byId, canvasHash, start, text } from "./browser.mjs";
+import { ARTIFACTS, COLORS, byId, canvasHash, countColor, start, text } from "./browser.mjs";
 
 let env;
 before(async () => {
@@ -114,7 +114,43 @@ test("the NAB replay shows its labelled windows and can seek", async () => {
     input.dispatchEvent(new Event("change"));
   }, 9000);
   await page.waitForFunction((selector) => /^9\d{3} of/.test(document.querySelector(selector).textContent), byId("twin-position"), { timeout: 60_000 });
+  // The log keeps the events before the new position; the chart shows the readings up to it.
+  await page.waitForFunction((selector) => document.querySelectorAll(`${selector} tr`).length > 2, byId("twin-events"));
+  await page.waitForTimeout(500);
+  assert.ok((await countColor(page, "twin-chart", COLORS.forecast)) > 100, "no forecasts drawn after the seek");
   await page.screenshot({ path: join(ARTIFACTS, "twin-nab.png"), fullPage: true });
   assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the twin settings are edited as JSON: a broken edit is refused and changes nothing", async () => {
+  const page = await env.browser.newPage({ viewport: { width: 1100, height: 1400 } });
+  await page.goto(env.url);
+  await page.waitForFunction((selector) => /"commissioning_readings": 60/.test(document.querySelector(selector).value), byId("twin-config"), { timeout: 60_000 });
+  await page.click("summary:has-text('Twin settings')");
+
+  // Broken JSON: a message, and the twin keeps running.
+  await page.fill(byId("twin-config"), '{"commissioning_readings": ');
+  await page.click(byId("twin-config-apply"));
+  await page.waitForFunction((selector) => !document.querySelector(selector).hidden, byId("twin-error"));
+  assert.match(await text(page, "twin-error"), /not valid.*nothing was changed/);
+  const before = Number((await text(page, "twin-position")).split(" ")[0]);
+  await page.waitForFunction(
+    ([selector, n]) => Number(document.querySelector(selector).textContent.split(" ")[0]) > n,
+    [byId("twin-position"), before],
+  );
+
+  // The broken text stays for the user to fix.
+  assert.equal(await page.$eval(byId("twin-config"), (e) => e.value), '{"commissioning_readings": ');
+
+  // A valid edit restarts the twin with it.
+  await page.reload();
+  await page.waitForFunction((selector) => /"commissioning_readings": 60/.test(document.querySelector(selector).value), byId("twin-config"), { timeout: 60_000 });
+  await page.click("summary:has-text('Twin settings')");
+  const edited = (await page.$eval(byId("twin-config"), (e) => e.value)).replace('"commissioning_readings": 60', '"commissioning_readings": 25');
+  await page.fill(byId("twin-config"), edited);
+  await page.click(byId("twin-config-apply"));
+  await page.waitForFunction((selector) => /"commissioning_readings": 25/.test(document.querySelector(selector).value), byId("twin-config"), { timeout: 60_000 });
+  assert.equal(await page.isHidden(byId("twin-error")), true);
   await page.close();
 });

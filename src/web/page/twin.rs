@@ -19,7 +19,9 @@ use crate::chart::live::{LiveView, StateSpan};
 use crate::chart::{BandSegment, ForecastSegment, ForecastView, SeriesLabels};
 use crate::live::{Ahead, Step};
 use crate::session::SessionConfig;
-use crate::twin::{Event as TwinEvent, EventLog, FaultKind, HealthState, SimChannel, SimConfig};
+use crate::twin::{
+    Event as TwinEvent, EventLog, FaultKind, HealthState, SimChannel, SimConfig, TwinConfig,
+};
 
 use super::super::messages::{
     self, FromWorker, NamedFile, ToWorker, TwinCommand, TwinSource, TwinStartRequest, TwinUpdate,
@@ -73,6 +75,8 @@ struct TwinElements {
     adapt: HtmlInputElement,
     note: HtmlElement,
     events: Element,
+    config: Element,
+    config_apply: HtmlButtonElement,
     export_csv: HtmlButtonElement,
     export_json: HtmlButtonElement,
 }
@@ -108,6 +112,8 @@ impl TwinElements {
             adapt: dom::by_id(document, "twin-adapt")?,
             note: by_id("twin-note")?,
             events: dom::by_id(document, "twin-events")?,
+            config: dom::by_id(document, "twin-config")?,
+            config_apply: dom::by_id(document, "twin-config-apply")?,
             export_csv: dom::by_id(document, "twin-export-csv")?,
             export_json: dom::by_id(document, "twin-export-json")?,
         })
@@ -146,6 +152,8 @@ struct TwinPage {
     events_shown: usize,
     /// A redraw is scheduled.
     draw_pending: bool,
+    /// Settings the user applied, for the next sessions of this source.
+    custom_config: Option<TwinConfig>,
 }
 
 type Shared = Rc<RefCell<TwinPage>>;
@@ -168,6 +176,7 @@ pub(super) fn install(play: bool) -> Result<(), WebError> {
         dataset: None,
         events_shown: 0,
         draw_pending: false,
+        custom_config: None,
     }));
     spawn_worker(&page)?;
     install_handlers(&page)?;
@@ -271,7 +280,11 @@ fn listen<T: AsRef<web_sys::EventTarget>>(
 
 fn install_handlers(page: &Shared) -> Result<(), WebError> {
     let el = page.borrow().el.clone();
-    listen(page, &el.source, "change", |page, _| start(page))?;
+    listen(page, &el.source, "change", |page, _| {
+        // Settings written for one asset do not fit another.
+        page.borrow_mut().custom_config = None;
+        start(page);
+    })?;
     listen(page, &el.play, "click", |page, _| {
         command(page, TwinCommand::Play);
     })?;
@@ -321,6 +334,16 @@ fn install_handlers(page: &Shared) -> Result<(), WebError> {
     listen(page, &el.adapt, "change", |page, _| {
         let enabled = page.borrow().el.adapt.checked();
         command(page, TwinCommand::Adaptation { enabled });
+    })?;
+    listen(page, &el.config_apply, "click", |page, _| {
+        let config = page.borrow().read_config();
+        match config {
+            Ok(config) => {
+                page.borrow_mut().custom_config = Some(config);
+                start(page);
+            }
+            Err(err) => page.borrow().show_error(&err.to_string()),
+        }
     })?;
     listen(page, &el.export_csv, "click", |page, _| {
         page.borrow().export(false);
@@ -419,6 +442,7 @@ fn send_start(page: &Shared, source: TwinSource, commissioning: usize) {
         ..SessionConfig::default()
     };
     config.live.adaptation.enabled = page.el.adapt.checked();
+    config.twin.clone_from(&page.custom_config);
     let request = ToWorker::TwinStart(Box::new(TwinStartRequest {
         source,
         config,
@@ -475,6 +499,34 @@ impl TwinPage {
         self.dataset
             .as_ref()
             .map_or(0, |file| file.bytes.split(|&b| b == b'\n').count())
+    }
+
+    /// The settings in the JSON editor, checked: they must parse, fit
+    /// together and name as many channels as the running twin has.
+    fn read_config(&self) -> Result<TwinConfig, WebError> {
+        let text = js_sys::Reflect::get(&self.el.config, &JsValue::from_str("value"))
+            .ok()
+            .and_then(|value| value.as_string())
+            .unwrap_or_default();
+        let config: TwinConfig = serde_json::from_str(&text).map_err(|err| {
+            WebError::Input(format!(
+                "the twin settings are not valid: {err} (nothing was changed)"
+            ))
+        })?;
+        config.validate().map_err(|err| {
+            WebError::Input(format!(
+                "the twin settings do not fit together: {err} (nothing was changed)"
+            ))
+        })?;
+        if config.channels.len() != self.channels.len() {
+            return Err(WebError::Input(format!(
+                "the twin settings name {} channel(s) but the asset has {} ({}); nothing was changed",
+                config.channels.len(),
+                self.channels.len(),
+                self.channels.join(", ")
+            )));
+        }
+        Ok(config)
     }
 
     /// The fault the fault controls describe.
@@ -537,8 +589,19 @@ impl TwinPage {
             self.fill_channels();
         }
         self.labels.clone_from(&update.labels);
+        if let Some(config) = &update.twin_config {
+            let text = serde_json::to_string_pretty(config).unwrap_or_default();
+            let _ = js_sys::Reflect::set(
+                &self.el.config,
+                &JsValue::from_str("value"),
+                &JsValue::from_str(&text),
+            );
+        }
+        let reset = update.reset;
         for step in update.steps {
-            self.events.extend(step.events.iter().cloned());
+            if !reset {
+                self.events.extend(step.events.iter().cloned());
+            }
             self.extend_spans(step.reading.time_secs, step.state);
             self.steps.push_back(step);
             if self.steps.len() > SHOWN {
