@@ -18,7 +18,31 @@
 //! train in a few minutes on two CPU cores; its early stopping reads every
 //! fourth validation window, and its conformal calibration reuses the
 //! validation part it stopped on (a mild optimism the test coverage shows).
+//!
+//! With `--backtest-origins N` the test part is also scored by rolling-origin
+//! evaluation ([`crate::backtest`]): up to `N` origins `--backtest-stride`
+//! steps apart (default: the horizon), one window forecast from each. The
+//! baselines are refitted at every origin on every window known then (cut
+//! with `--fit-stride`, default the LSTM's training stride), keeping the
+//! season and the AR ridge chosen above. The LSTM forecasts with the network
+//! trained above, or with `--refit-every K` it is retrained from scratch (same
+//! settings and seed) at origins `0, K, 2K, …`: on the windows whose forecast
+//! rows end `--val-rows` before the origin, stopping early on every fourth
+//! window of those last rows, as the main run splits train and validation.
+//!
+//! `--json` prints one object: `dataset`, `target`, `parts` (row ranges
+//! `train`, `validation`, `test`), `lookback`, `horizon`, `test_windows`,
+//! `calibration_windows`, `season`, `mase_season`, `ar_ridge`, `level`,
+//! `lstm` (how it was trained, or null), `methods` (per method: `name`, `mse`,
+//! `mae`, `mase`, `smape`, `skill_mae`, `skill_mse`, `coverage`, `winkler`,
+//! `mean_width`, `per_step_mse`, `per_step_mae`, `per_step_coverage`),
+//! `verdict`, `seconds`, and `backtest` (null without `--backtest-origins`):
+//! `origins` (the origin rows), `stride`, `refit_every`, `fit_stride`,
+//! `season`, `seconds` and `methods` (per method: `name`, `fits`, `mse`,
+//! `mae`, `mase`, `smape`, `per_step_mse`, `per_step_mae`; z-scores but
+//! sMAPE).
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -28,11 +52,15 @@ use burn::tensor::Device;
 use clap::Args;
 use serde::Serialize;
 
-use crate::baselines::{SeasonChoice, SeasonSearch};
+use crate::backtest::{
+    self, BacktestConfig, BacktestData, BacktestReport, CallbackMethod, ForecastMethod, MethodError,
+};
+use crate::baselines::{Baseline, SeasonChoice, SeasonSearch, TrainingData};
 use crate::evidence::{self, EvidenceData, MethodEvidence};
+use crate::metrics::{self, Scaling};
 use crate::model::{Forecaster, ForecasterConfig, OutputKind};
 use crate::prep::{self, Normalizer, WindowSpec, Windows};
-use crate::train::{self, Control, Progress, StopReason, TrainConfig, block_on};
+use crate::train::{self, Control, History, Progress, StopReason, TrainConfig, block_on};
 
 /// Windows per call to the network.
 const PREDICT_CHUNK: usize = 256;
@@ -97,6 +125,21 @@ pub(super) struct ProtocolArgs {
     /// Score only the baselines (no LSTM training).
     #[arg(long)]
     baselines_only: bool,
+    /// Most origins of the rolling-origin backtest over the test part (0: no
+    /// backtest).
+    #[arg(long, default_value_t = 0)]
+    backtest_origins: usize,
+    /// Steps between backtest origins; default: the horizon.
+    #[arg(long)]
+    backtest_stride: Option<usize>,
+    /// Retrain the LSTM every this many backtest origins (0: never, forecast
+    /// with the network trained once; retraining is slow).
+    #[arg(long, default_value_t = 0)]
+    refit_every: usize,
+    /// Stride of the windows the backtest refits on; default: the LSTM's
+    /// training stride.
+    #[arg(long)]
+    fit_stride: Option<usize>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -163,6 +206,36 @@ struct ProtocolReport {
     /// Whether the LSTM beats the baselines, in one sentence.
     verdict: String,
     seconds: f64,
+    /// The rolling-origin backtest, when asked for.
+    backtest: Option<BacktestSummary>,
+}
+
+/// One method's rolling-origin scores (z-scores, sMAPE in data units).
+#[derive(Debug, Serialize)]
+struct BacktestMethod {
+    name: String,
+    /// How often it was fitted during the backtest.
+    fits: usize,
+    mse: f64,
+    mae: f64,
+    mase: Option<f64>,
+    smape: Option<f64>,
+    per_step_mse: Vec<f64>,
+    per_step_mae: Vec<f64>,
+}
+
+/// The rolling-origin backtest over the test part.
+#[derive(Debug, Serialize)]
+struct BacktestSummary {
+    /// The origin rows (first forecast step of each window).
+    origins: Vec<usize>,
+    stride: usize,
+    refit_every: usize,
+    fit_stride: usize,
+    /// The seasonal-naive season kept at every refit.
+    season: Option<usize>,
+    seconds: f64,
+    methods: Vec<BacktestMethod>,
 }
 
 /// The prepared protocol data: the z-scored target and its windows.
@@ -250,6 +323,7 @@ fn prepare(args: &ProtocolArgs) -> Result<Prepared, String> {
 pub(super) fn run(args: &ProtocolArgs) -> Result<(), String> {
     let started = Instant::now();
     let data = prepare(args)?;
+    let plan = backtest_plan(args, &data)?;
     let season_choice = match args.season {
         Some(season) => SeasonChoice::Fixed(season),
         None => SeasonChoice::Detect(SeasonSearch {
@@ -271,13 +345,16 @@ pub(super) fn run(args: &ProtocolArgs) -> Result<(), String> {
 
     let mut lstm = None;
     let mut lstm_forecasts = None;
+    let mut network = None;
     if !args.baselines_only {
-        let (run, network, config) = train_lstm(args, &data.series, &data.parts, data.spec)?;
+        let (run, trained) = train_lstm(args, &data.series, &data.parts, data.spec)?;
+        let config = lstm_config(args);
         let device = Device::flex();
-        let calibration = predict(&network, &config, &data.validation, &device)?;
-        let forecast = predict(&network, &config, &data.test, &device)?;
+        let calibration = predict(&trained, &config, &data.validation, &device)?;
+        let forecast = predict(&trained, &config, &data.test, &device)?;
         lstm_forecasts = Some((calibration, forecast));
         lstm = Some(run);
+        network = Some(trained);
     }
     let comparison = evidence::compare(
         lstm_forecasts
@@ -290,6 +367,17 @@ pub(super) fn run(args: &ProtocolArgs) -> Result<(), String> {
     let season = comparison.season;
     let mase_season = season.unwrap_or(1);
     let methods = comparison.methods.iter().map(method_result).collect();
+    let backtest = match plan {
+        Some(plan) => Some(run_backtest(
+            args,
+            &plan,
+            &data,
+            &baselines.methods,
+            season,
+            network,
+        )?),
+        None => None,
+    };
     let report = ProtocolReport {
         dataset: data.dataset.clone(),
         target: args.target.clone(),
@@ -306,6 +394,7 @@ pub(super) fn run(args: &ProtocolArgs) -> Result<(), String> {
         methods,
         verdict: comparison.verdict.sentence.clone(),
         seconds: started.elapsed().as_secs_f64(),
+        backtest,
     };
     if args.json {
         let json = serde_json::to_string(&report).map_err(|err| err.to_string())?;
@@ -316,28 +405,9 @@ pub(super) fn run(args: &ProtocolArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Trains the univariate LSTM on strided training windows, stopping early on
-/// every fourth validation window.
-fn train_lstm(
-    args: &ProtocolArgs,
-    series: &[Vec<f32>],
-    parts: &Parts,
-    spec: WindowSpec,
-) -> Result<(LstmRun, Forecaster, ForecasterConfig), String> {
-    let train_stride = prep::stride_for(parts.train.len(), spec, args.max_train_windows);
-    let windows = |rows: &Range<usize>, stride: usize| {
-        prep::make_windows(
-            series,
-            &[0],
-            &[0],
-            rows.clone(),
-            WindowSpec { stride, ..spec },
-        )
-        .map_err(|err| err.to_string())
-    };
-    let train = windows(&parts.train, train_stride)?;
-    let stopping = windows(&parts.validation, 4)?;
-    let config = ForecasterConfig {
+/// The LSTM's architecture.
+fn lstm_config(args: &ProtocolArgs) -> ForecasterConfig {
+    ForecasterConfig {
         features: 1,
         lookback: args.lookback,
         hidden: args.hidden,
@@ -346,15 +416,31 @@ fn train_lstm(
         targets: 1,
         output: OutputKind::Residual,
         dropout: 0.0,
-    };
-    let settings = TrainConfig {
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        learning_rate: args.learning_rate,
-        patience: args.patience,
-        seed: args.seed,
-        ..TrainConfig::default()
-    };
+    }
+}
+
+/// Cuts univariate windows with forecast rows in `rows`.
+fn cut_windows(
+    series: &[Vec<f32>],
+    rows: Range<usize>,
+    spec: WindowSpec,
+    stride: usize,
+) -> Result<Windows, String> {
+    prep::make_windows(series, &[0], &[0], rows, WindowSpec { stride, ..spec })
+        .map_err(|err| err.to_string())
+}
+
+/// Trains the univariate LSTM on strided training windows, stopping early on
+/// every fourth validation window.
+fn train_lstm(
+    args: &ProtocolArgs,
+    series: &[Vec<f32>],
+    parts: &Parts,
+    spec: WindowSpec,
+) -> Result<(LstmRun, Forecaster), String> {
+    let train_stride = prep::stride_for(parts.train.len(), spec, args.max_train_windows);
+    let train = cut_windows(series, parts.train.clone(), spec, train_stride)?;
+    let stopping = cut_windows(series, parts.validation.clone(), spec, 4)?;
     eprintln!(
         "LSTM: hidden {}×{}, {} training windows (stride {train_stride}), up to {} epochs",
         args.hidden,
@@ -363,33 +449,8 @@ fn train_lstm(
         args.epochs
     );
 
-    let device = Device::flex();
     let started = Instant::now();
-    let (network, history) = block_on(train::fit(
-        &config,
-        &settings,
-        &train,
-        &stopping,
-        &device,
-        async |p| {
-            if let Progress::Epoch {
-                epoch,
-                epochs,
-                train_loss,
-                validation_loss,
-                ..
-            } = p
-            {
-                eprintln!(
-                    "  epoch {epoch:>3}/{epochs}: train loss {train_loss:.5}, validation loss \
-                     {validation_loss:.5} ({:.0} s)",
-                    started.elapsed().as_secs_f64()
-                );
-            }
-            Control::Continue
-        },
-    ))
-    .map_err(|err| err.to_string())?;
+    let (network, history) = fit_network(args, &train, &stopping, true)?;
     let run = LstmRun {
         hidden: args.hidden,
         layers: args.layers,
@@ -401,7 +462,196 @@ fn train_lstm(
         stop: history.stop,
         train_seconds: started.elapsed().as_secs_f64(),
     };
-    Ok((run, network, config))
+    Ok((run, network))
+}
+
+/// Trains a fresh LSTM with the settings of `args`; `verbose` prints every
+/// epoch.
+fn fit_network(
+    args: &ProtocolArgs,
+    train: &Windows,
+    stopping: &Windows,
+    verbose: bool,
+) -> Result<(Forecaster, History), String> {
+    let settings = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate: args.learning_rate,
+        patience: args.patience,
+        seed: args.seed,
+        ..TrainConfig::default()
+    };
+    let device = Device::flex();
+    let started = Instant::now();
+    block_on(train::fit(
+        &lstm_config(args),
+        &settings,
+        train,
+        stopping,
+        &device,
+        async |p| {
+            if let Progress::Epoch {
+                epoch,
+                epochs,
+                train_loss,
+                validation_loss,
+                ..
+            } = p
+                && verbose
+            {
+                eprintln!(
+                    "  epoch {epoch:>3}/{epochs}: train loss {train_loss:.5}, validation loss \
+                     {validation_loss:.5} ({:.0} s)",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Control::Continue
+        },
+    ))
+    .map_err(|err| err.to_string())
+}
+
+/// The backtest's schedule from the flags, checked before anything trains;
+/// `None` without `--backtest-origins`.
+fn backtest_plan(args: &ProtocolArgs, data: &Prepared) -> Result<Option<BacktestConfig>, String> {
+    if args.backtest_origins == 0 {
+        if args.backtest_stride.is_some() || args.fit_stride.is_some() || args.refit_every > 0 {
+            return Err(
+                "--backtest-stride, --refit-every and --fit-stride need --backtest-origins"
+                    .to_owned(),
+            );
+        }
+        return Ok(None);
+    }
+    if args.refit_every > 0 && args.baselines_only {
+        return Err("--refit-every retrains the LSTM; drop it or --baselines-only".to_owned());
+    }
+    let fit_stride = match args.fit_stride {
+        Some(0) => return Err("--fit-stride must be at least 1".to_owned()),
+        Some(stride) => stride,
+        None => prep::stride_for(data.parts.train.len(), data.spec, args.max_train_windows),
+    };
+    let config = BacktestConfig {
+        origins: args.backtest_origins,
+        stride: args.backtest_stride.unwrap_or(args.horizon),
+        refit_every: args.refit_every,
+        fit_stride,
+    };
+    backtest::origins(&config, &backtest_data(args, data, Scaling::default()))
+        .map_err(|err| format!("backtest: {err}"))?;
+    Ok(Some(config))
+}
+
+fn backtest_data<'a>(
+    args: &ProtocolArgs,
+    data: &'a Prepared,
+    scaling: Scaling,
+) -> BacktestData<'a> {
+    BacktestData {
+        series: &data.series,
+        targets: 1,
+        lookback: args.lookback,
+        horizon: args.horizon,
+        test: data.parts.test.clone(),
+        scaling,
+    }
+}
+
+/// Runs the rolling-origin backtest of the baselines and, given a trained
+/// `network`, the LSTM (see the module docs).
+fn run_backtest(
+    args: &ProtocolArgs,
+    config: &BacktestConfig,
+    data: &Prepared,
+    baselines: &[Baseline],
+    season: Option<usize>,
+    network: Option<Forecaster>,
+) -> Result<BacktestSummary, String> {
+    let started = Instant::now();
+    let train_rows = data.parts.train.clone();
+    let scaling = Scaling {
+        mase_scale: vec![metrics::seasonal_naive_scale(
+            &data.series[0][train_rows],
+            season.unwrap_or(1),
+        )],
+        original_units: Some(data.normalizer.clone()),
+    };
+    let input = backtest_data(args, data, scaling);
+
+    // The season and the ridge stay as chosen on the training part.
+    let mut baselines = baselines.to_vec();
+    for baseline in &mut baselines {
+        if let Baseline::SeasonalNaive(naive) = baseline {
+            naive.choice = SeasonChoice::Fixed(season.unwrap_or(0));
+        }
+    }
+
+    let lstm_config = lstm_config(args);
+    let fit_stride = config.fit_stride;
+    let device = Device::flex();
+    let network = network.map(RefCell::new);
+    let mut lstm = network.as_ref().map(|network| {
+        let (lstm_config, device) = (&lstm_config, &device);
+        CallbackMethod::new(
+            "lstm",
+            move |known: &TrainingData<'_>| {
+                let origin = known.rows.end;
+                let split = origin.saturating_sub(args.val_rows);
+                let train = cut_windows(known.series, 0..split, data.spec, fit_stride)?;
+                let stopping = cut_windows(known.series, split..origin, data.spec, 4)?;
+                let refit = Instant::now();
+                let (fresh, history) = fit_network(args, &train, &stopping, false)?;
+                eprintln!(
+                    "backtest: LSTM retrained at row {origin} on {} windows, {} epochs ({:.0} s)",
+                    train.len(),
+                    history.validation_loss.len(),
+                    refit.elapsed().as_secs_f64()
+                );
+                network.replace(fresh);
+                Ok::<_, MethodError>(())
+            },
+            move |windows: &Windows| {
+                predict(&network.borrow(), lstm_config, windows, device).map_err(MethodError::from)
+            },
+        )
+    });
+    let mut methods: Vec<&mut dyn ForecastMethod> = baselines
+        .iter_mut()
+        .map(|b| b as &mut dyn ForecastMethod)
+        .collect();
+    if let Some(lstm) = &mut lstm {
+        methods.push(lstm);
+    }
+    eprintln!(
+        "backtest: {} methods from up to {} origins, stride {}",
+        methods.len(),
+        config.origins,
+        config.stride
+    );
+    let report: BacktestReport =
+        backtest::run(config, &input, &mut methods).map_err(|err| format!("backtest: {err}"))?;
+    Ok(BacktestSummary {
+        origins: report.origins,
+        stride: config.stride,
+        refit_every: config.refit_every,
+        fit_stride: config.fit_stride,
+        season,
+        seconds: started.elapsed().as_secs_f64(),
+        methods: report
+            .methods
+            .into_iter()
+            .map(|m| BacktestMethod {
+                name: m.name,
+                fits: m.fits,
+                mse: m.scores.overall.mse,
+                mae: m.scores.overall.mae,
+                mase: m.scores.overall.mase,
+                smape: m.scores.overall.smape,
+                per_step_mse: m.scores.per_step.iter().map(|s| s.mse).collect(),
+                per_step_mae: m.scores.per_step.iter().map(|s| s.mae).collect(),
+            })
+            .collect(),
+    })
 }
 
 /// Forecasts every window with the network, in chunks.
@@ -522,6 +772,48 @@ fn report_table(report: &ProtocolReport) -> String {
     }
     out.push('\n');
     let _ = writeln!(out, "{}", report.verdict);
+    if let Some(backtest) = &report.backtest {
+        out.push_str(&backtest_table(backtest, report.horizon));
+    }
     let _ = writeln!(out, "total {:.1} s", report.seconds);
+    out
+}
+
+/// The backtest as text: its schedule, then one row per method with the
+/// overall errors, the MAE at the first step and the horizon's quarters, and
+/// the number of fits.
+fn backtest_table(backtest: &BacktestSummary, horizon: usize) -> String {
+    let mut out = String::new();
+    let rows = match (backtest.origins.first(), backtest.origins.last()) {
+        (Some(first), Some(last)) => format!("{first}..={last}"),
+        _ => "none".to_owned(),
+    };
+    let refit = match backtest.refit_every {
+        0 => "never (trained once)".to_owned(),
+        k => format!("every {k} origins"),
+    };
+    let _ = writeln!(
+        out,
+        "backtest: {} origins (rows {rows}, stride {}), baselines refitted at every origin on \
+         windows of stride {}, LSTM refitted {refit}; {:.0} s",
+        backtest.origins.len(),
+        backtest.stride,
+        backtest.fit_stride,
+        backtest.seconds
+    );
+    let mut steps = vec![1, (horizon / 4).max(1), (horizon / 2).max(1), horizon];
+    steps.dedup();
+    let _ = write!(out, "{:<15} {:>8} {:>8}", "method", "MSE", "MAE");
+    for s in &steps {
+        let _ = write!(out, " {:>8}", format!("h={s}"));
+    }
+    let _ = writeln!(out, " {:>5}", "fits");
+    for m in &backtest.methods {
+        let _ = write!(out, "{:<15} {:>8.4} {:>8.4}", m.name, m.mse, m.mae);
+        for &s in &steps {
+            let _ = write!(out, " {:>8.4}", m.per_step_mae[s - 1]);
+        }
+        let _ = writeln!(out, " {:>5}", m.fits);
+    }
     out
 }
