@@ -154,3 +154,20 @@ test("the twin settings are edited as JSON: a broken edit is refused and changes
   assert.equal(await page.isHidden(byId("twin-error")), true);
   await page.close();
 });
+
+test("the twin runs on the LSTM too: trained at commissioning, then streaming", async () => {
+  const page = await env.browser.newPage({ viewport: { width: 1100, height: 1400 } });
+  const problems = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  await page.goto(env.url);
+  await waitForState(page, /^(Commissioning|Healthy)$/);
+  await page.selectOption(byId("twin-model"), "lstm");
+  await page.selectOption(byId("twin-speed"), "10000");
+  await page.waitForFunction((selector) => /Commissioning: fitting/.test(document.querySelector(selector).textContent), byId("twin-note"));
+  await waitForState(page, /^Healthy$/, 300_000);
+  const streamed = Number((await text(page, "twin-position")).split(" ")[0]);
+  assert.ok(streamed > 60, `streamed ${streamed}`);
+  assert.equal(await page.isHidden(byId("twin-error")), true, await text(page, "twin-error"));
+  assert.deepEqual(problems, []);
+  await page.close();
+});

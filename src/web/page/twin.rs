@@ -17,7 +17,7 @@ use web_sys::{
 
 use crate::chart::live::{LiveView, StateSpan};
 use crate::chart::{BandSegment, ForecastSegment, ForecastView, SeriesLabels};
-use crate::live::{Ahead, Step};
+use crate::live::{Ahead, ModelKind, Step};
 use crate::session::SessionConfig;
 use crate::twin::{
     Event as TwinEvent, EventLog, FaultKind, HealthState, SimChannel, SimConfig, TwinConfig,
@@ -51,6 +51,7 @@ struct TwinElements {
     document: Document,
     error: HtmlElement,
     source: HtmlSelectElement,
+    model: HtmlSelectElement,
     state: HtmlElement,
     alarm: HtmlElement,
     limit: HtmlElement,
@@ -88,6 +89,7 @@ impl TwinElements {
             document: document.clone(),
             error: by_id("twin-error")?,
             source: dom::by_id(document, "twin-source")?,
+            model: dom::by_id(document, "twin-model")?,
             state: by_id("twin-state")?,
             alarm: by_id("twin-alarm")?,
             limit: by_id("twin-limit")?,
@@ -285,6 +287,7 @@ fn install_handlers(page: &Shared) -> Result<(), WebError> {
         page.borrow_mut().custom_config = None;
         start(page);
     })?;
+    listen(page, &el.model, "change", |page, _| start(page))?;
     listen(page, &el.play, "click", |page, _| {
         command(page, TwinCommand::Play);
     })?;
@@ -442,6 +445,11 @@ fn send_start(page: &Shared, source: TwinSource, commissioning: usize) {
         ..SessionConfig::default()
     };
     config.live.adaptation.enabled = page.el.adapt.checked();
+    config.live.model = if page.el.model.value() == "lstm" {
+        ModelKind::Lstm
+    } else {
+        ModelKind::LinearAr
+    };
     config.twin.clone_from(&page.custom_config);
     let request = ToWorker::TwinStart(Box::new(TwinStartRequest {
         source,
