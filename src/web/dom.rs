@@ -134,6 +134,40 @@ pub async fn sleep(millis: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
+/// Registers the service worker (`sw.js`, next to the page) that lets the
+/// page, its workers and its demos load offline after the first visit.
+/// Where the browser has no service workers or refuses this one, the page
+/// works as before, online; the reason goes to the console.
+pub fn register_service_worker() {
+    let Ok(window) = window() else {
+        return;
+    };
+    let container = Reflect::get(&window.navigator(), &JsValue::from_str("serviceWorker"))
+        .ok()
+        .filter(|container| !container.is_undefined() && !container.is_null());
+    let Some(container) = container else {
+        log::info!("this browser has no service workers: the page needs the network");
+        return;
+    };
+    let register = Reflect::get(&container, &JsValue::from_str("register"))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    let Some(register) = register else {
+        return;
+    };
+    match register.call1(&container, &JsValue::from_str("./sw.js")) {
+        Ok(promise) => {
+            let promise = Promise::resolve(&promise);
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(err) = JsFuture::from(promise).await {
+                    log::warn!("the offline cache is off: {}", describe_js_error(&err));
+                }
+            });
+        }
+        Err(err) => log::warn!("the offline cache is off: {}", describe_js_error(&err)),
+    }
+}
+
 /// Adds `handler` for `event` on `target` for the life of the page.
 ///
 /// The closure is leaked on purpose: the page's elements live as long as the

@@ -41,6 +41,7 @@ export async function start({ webgpu = false } = {}) {
   return {
     url: server.url,
     browser,
+    server,
     async stop() {
       await browser.close();
       await server.close();

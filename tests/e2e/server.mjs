@@ -52,7 +52,16 @@ export async function serve({ root, prefix = "/twinlab/", port = 0 } = {}) {
   });
   await new Promise((done) => server.listen(port, "127.0.0.1", done));
   const url = `http://127.0.0.1:${server.address().port}${prefix}`;
-  return { url, close: () => new Promise((done) => server.close(done)) };
+  // Closing drops the browser's keep-alive connections too, so that it
+  // resolves at once (and a test can take the server away mid-session).
+  return {
+    url,
+    close: () =>
+      new Promise((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -179,6 +179,7 @@ fn start() -> Result<(), WebError> {
         app.set_busy(false);
     }
     spawn_worker(&app)?;
+    dom::register_service_worker();
     install_handlers(&app)?;
     rul::install_handlers(&app)?;
     super::chart::install(&app, &chart_el)?;
