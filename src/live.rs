@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::baselines::{ArConfig, LinearAr};
 use crate::ingest::Dataset;
-use crate::model::{Forecaster, ForecasterConfig, OutputKind, windows_tensor};
+use crate::model::{Forecaster, ForecasterConfig, OutputKind};
 use crate::prep::{Normalizer, WindowSpec, Windows, make_windows};
 use crate::train::{self, Control, TrainConfig};
 use crate::twin::{
@@ -343,7 +343,7 @@ impl StreamForecaster {
             StreamModel::LinearAr { channels } => {
                 *channels = fit_ars(&series, self.lookback, self.horizon)?;
             }
-            StreamModel::Lstm { network, config } => {
+            StreamModel::Lstm { network, .. } => {
                 let features: Vec<usize> = (0..series.len()).collect();
                 let spec = WindowSpec {
                     lookback: self.lookback,
@@ -352,7 +352,7 @@ impl StreamForecaster {
                 };
                 let windows = make_windows(&series, &features, &features, 0..recent.len(), spec)
                     .map_err(|err| crate::model::ModelError::Config(err.to_string()))?;
-                **network = fine_tune(network, config, &windows, adaptation, &self.device);
+                **network = fine_tune(network, &windows, adaptation, &self.device);
             }
         }
         Ok(true)
@@ -440,7 +440,6 @@ async fn fit_lstm(
 /// reads need no waiting), newest windows first; returns the tuned network.
 fn fine_tune(
     network: &Forecaster,
-    config: &ForecasterConfig,
     windows: &Windows,
     adaptation: &Adaptation,
     device: &Device,
@@ -460,26 +459,7 @@ fn fine_tune(
             break;
         }
         let indices: Vec<usize> = (start..end).collect();
-        let mut inputs = Vec::with_capacity(indices.len() * config.input_len());
-        let mut labels = Vec::with_capacity(indices.len() * config.output_len());
-        for &i in &indices {
-            inputs.extend_from_slice(windows.input(i));
-            labels.extend_from_slice(windows.label(i));
-        }
-        let x = windows_tensor(
-            &inputs,
-            indices.len(),
-            config.lookback,
-            config.features,
-            &autodiff,
-        );
-        let y = windows_tensor(
-            &labels,
-            indices.len(),
-            config.horizon,
-            config.targets,
-            &autodiff,
-        );
+        let (x, y) = train::batch_tensors(windows, &indices, &autodiff);
         let loss = (model.forward(x) - y).square().mean();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(adaptation.learning_rate, model, grads);

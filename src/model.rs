@@ -412,14 +412,7 @@ impl Forecaster {
             let padded = sequences.padded(chunk);
             let shape = [chunk.len(), padded.steps, sequences.features];
             let x = Tensor::from_data(TensorData::new(padded.inputs, shape), device);
-            let data = self
-                .forward_sequence(x)
-                .into_data_async()
-                .await
-                .map_err(|err| ModelError::Backend(format!("{err:?}")))?;
-            let values = data
-                .try_into_vec::<f32>()
-                .map_err(|err| ModelError::Backend(format!("{err:?}")))?;
+            let values = read_values(self.forward_sequence(x)).await?;
             for (row, &i) in chunk.iter().enumerate() {
                 let start = row * padded.steps * outputs;
                 let len = sequences.steps(i) * outputs;
@@ -681,7 +674,8 @@ async fn read_linear(linear: &Linear) -> Result<(Vec<f32>, Option<Vec<f32>>), Mo
     Ok((weight, bias))
 }
 
-async fn read_values<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, ModelError> {
+/// A tensor's values, read back (awaited, as a GPU read must be).
+pub(crate) async fn read_values<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, ModelError> {
     tensor
         .into_data_async()
         .await

@@ -593,16 +593,20 @@ struct WindowCutter<'a> {
 }
 
 impl WindowCutter<'_> {
-    fn cut(&self, unit: &Unit, labels: &[f32], ends: Range<usize>, out: &mut Windows) {
-        let normalized: Vec<Vec<f32>> = self
-            .inputs
+    /// Each input of `unit`, smoothed and normalised, one column per input.
+    fn columns(&self, unit: &Unit) -> Vec<Vec<f32>> {
+        self.inputs
             .iter()
             .enumerate()
             .map(|(feature, &source)| {
                 let values = source.values(unit, self.smoothing);
                 self.normalizer.normalize(feature, &values)
             })
-            .collect();
+            .collect()
+    }
+
+    fn cut(&self, unit: &Unit, labels: &[f32], ends: Range<usize>, out: &mut Windows) {
+        let normalized = self.columns(unit);
         for end in ends {
             for step in 0..self.window {
                 let row = (end + step + 1).saturating_sub(self.window);
@@ -623,15 +627,7 @@ impl WindowCutter<'_> {
             ..Sequences::default()
         };
         for unit in units {
-            let columns: Vec<Vec<f32>> = self
-                .inputs
-                .iter()
-                .enumerate()
-                .map(|(feature, &source)| {
-                    let values = source.values(unit, self.smoothing);
-                    self.normalizer.normalize(feature, &values)
-                })
-                .collect();
+            let columns = self.columns(unit);
             let inputs = (0..unit.len())
                 .flat_map(|row| columns.iter().map(move |values| values[row]))
                 .collect();

@@ -456,7 +456,11 @@ fn check_windows(config: &ForecasterConfig, windows: &Windows) -> Result<(), Mod
 
 /// Gathers the windows at `indices` into `[n, lookback, features]` inputs and
 /// `[n, horizon, targets]` labels.
-fn batch_tensors(windows: &Windows, indices: &[usize], device: &Device) -> (Tensor<3>, Tensor<3>) {
+pub(crate) fn batch_tensors(
+    windows: &Windows,
+    indices: &[usize],
+    device: &Device,
+) -> (Tensor<3>, Tensor<3>) {
     let mut inputs = Vec::with_capacity(indices.len() * windows.lookback * windows.features);
     let mut labels = Vec::with_capacity(indices.len() * windows.horizon * windows.targets);
     for &i in indices {
@@ -478,14 +482,8 @@ fn batch_tensors(windows: &Windows, indices: &[usize], device: &Device) -> (Tens
 }
 
 async fn read_scalar(tensor: Tensor<1>) -> Result<f32, ModelError> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|err| ModelError::Backend(format!("{err:?}")))?;
-    let values = data
-        .try_into_vec::<f32>()
-        .map_err(|err| ModelError::Backend(format!("{err:?}")))?;
-    values
+    crate::model::read_values(tensor)
+        .await?
         .first()
         .copied()
         .ok_or_else(|| ModelError::Backend("a loss came back empty".to_owned()))

@@ -337,7 +337,8 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],
-            "\"step\",\"actual\",\"LSTM forecast\",\"persistence\",\"interval lower\",\"interval upper\""
+            "\"step\",\"actual\",\"LSTM forecast\",\"persistence\",\"interval lower\",\
+             \"interval upper\""
         );
         assert_eq!(lines[1..], ["4,4,4.5,3,4,5", "5,5,5.5,3,5,6"]);
 

@@ -528,7 +528,8 @@ impl TwinPage {
         })?;
         if config.channels.len() != self.channels.len() {
             return Err(WebError::Input(format!(
-                "the twin settings name {} channel(s) but the asset has {} ({}); nothing was changed",
+                "the twin settings name {} channel(s) but the asset has {} ({}); nothing was \
+                 changed",
                 config.channels.len(),
                 self.channels.len(),
                 self.channels.join(", ")
