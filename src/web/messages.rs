@@ -428,6 +428,23 @@ pub fn encode<T: Serialize>(message: &T) -> Result<(JsValue, Array), WebError> {
     Ok((value, transfer))
 }
 
+/// Starts a module worker running `./worker.js` (relative to the page, so
+/// the app works under any sub-path); `what` names it in errors.
+pub fn start_worker(what: &'static str) -> Result<web_sys::Worker, WebError> {
+    let options = web_sys::WorkerOptions::new();
+    options.set_type(web_sys::WorkerType::Module);
+    web_sys::Worker::new_with_options("./worker.js", &options)
+        .map_err(|err| WebError::js(what, &err))
+}
+
+/// Posts `message` to `worker`, transferring its byte arrays.
+pub fn post_to(worker: &web_sys::Worker, message: &ToWorker) -> Result<(), WebError> {
+    let (value, transfer) = encode(message)?;
+    worker
+        .post_message_with_transfer(&value, &transfer)
+        .map_err(|err| WebError::js("sending to the worker", &err))
+}
+
 /// A twin update as CBOR bytes (NaN, the mark of a missing value, survives).
 pub fn encode_twin_update(update: &TwinUpdate) -> Result<Vec<u8>, WebError> {
     let mut bytes = Vec::new();

@@ -16,7 +16,7 @@ use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{
     Blob, BlobPropertyBag, DragEvent, Event, File, HtmlInputElement, MessageEvent, Url,
-    UrlSearchParams, Worker, WorkerOptions, WorkerType,
+    UrlSearchParams, Worker,
 };
 
 use crate::artifact::ModelMeta;
@@ -224,11 +224,7 @@ fn max_bytes_from_query() -> usize {
 }
 
 fn spawn_worker(app: &Shared) -> Result<(), WebError> {
-    let options = WorkerOptions::new();
-    options.set_type(WorkerType::Module);
-    // Relative to the page, so the app works under any sub-path.
-    let worker = Worker::new_with_options("./worker.js", &options)
-        .map_err(|err| WebError::js("starting the training worker", &err))?;
+    let worker = messages::start_worker("starting the training worker")?;
 
     let weak = Rc::downgrade(app);
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -607,14 +603,7 @@ impl App {
             Err(WebError::Input(
                 "the training worker is not running".to_owned(),
             )),
-            |handle| {
-                messages::encode(message).and_then(|(value, transfer)| {
-                    handle
-                        .worker
-                        .post_message_with_transfer(&value, &transfer)
-                        .map_err(|err| WebError::js("sending to the worker", &err))
-                })
-            },
+            |handle| messages::post_to(&handle.worker, message),
         );
         if let Err(err) = posted {
             self.show_error(&err.to_string());

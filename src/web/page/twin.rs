@@ -11,8 +11,7 @@ use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{
     Blob, BlobPropertyBag, Document, Element, Event, HtmlButtonElement, HtmlCanvasElement,
-    HtmlElement, HtmlInputElement, HtmlSelectElement, MessageEvent, Worker, WorkerOptions,
-    WorkerType,
+    HtmlElement, HtmlInputElement, HtmlSelectElement, MessageEvent, Worker,
 };
 
 use crate::chart::live::{LiveView, StateSpan};
@@ -213,10 +212,7 @@ pub(super) fn dataset_loaded(name: &str, bytes: &[u8], max_bytes: usize) {
 }
 
 fn spawn_worker(page: &Shared) -> Result<(), WebError> {
-    let options = WorkerOptions::new();
-    options.set_type(WorkerType::Module);
-    let worker = Worker::new_with_options("./worker.js", &options)
-        .map_err(|err| WebError::js("starting the twin's worker", &err))?;
+    let worker = messages::start_worker("starting the twin's worker")?;
     let weak = Rc::downgrade(page);
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if let Some(page) = weak.upgrade() {
@@ -472,14 +468,7 @@ impl TwinPage {
             Err(WebError::Input(
                 "the twin's worker is not running".to_owned(),
             )),
-            |handle| {
-                messages::encode(message).and_then(|(value, transfer)| {
-                    handle
-                        .worker
-                        .post_message_with_transfer(&value, &transfer)
-                        .map_err(|err| WebError::js("sending to the twin's worker", &err))
-                })
-            },
+            |handle| messages::post_to(&handle.worker, message),
         );
         if let Err(err) = posted {
             self.show_error(&err.to_string());
