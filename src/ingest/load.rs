@@ -1,7 +1,9 @@
 //! The ingest pipeline itself: bytes in, a cleaned [`Dataset`] and the
 //! [`DataReport`] of what was found and done out.
 
-use super::read::{self, ColumnData, RawTable, RejectedTime, TimeAxis};
+use serde::{Deserialize, Serialize};
+
+use super::read::{self, ColumnData, ProgressMeter, RawTable, RejectedTime, TimeAxis};
 use super::repair::{self, GapPlan, RowPlan};
 use super::report::{
     BadCell, BadCells, ColumnCounts, DataReport, DropReason, DroppedColumn, Gap, Gaps, LineList,
@@ -22,10 +24,41 @@ use super::{Channel, Dataset, IngestError, IngestOptions, Ingested, TimeKind};
 ///
 /// Never panics; a file that cannot become a time series gives an
 /// [`IngestError`] that names the problem and, where it has one, the line.
+pub fn parse(name: &str, bytes: &[u8], options: &IngestOptions) -> Result<Ingested, IngestError> {
+    parse_with_progress(name, bytes, options, &mut |_| {})
+}
+
+/// How far [`parse_with_progress`] has read a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParseProgress {
+    /// Bytes of the file read so far.
+    pub bytes_done: usize,
+    /// Size of the file in bytes.
+    pub bytes_total: usize,
+    /// Data rows read so far.
+    pub rows: usize,
+}
+
+/// [`parse`], telling `progress` how far reading the records has got.
+///
+/// `progress` is called seldom enough to post a message to a web page each
+/// time: after at least 50,000 more rows and 1 % more of the bytes, so at
+/// most about 100 times a file, and once when every record is read, with
+/// [`ParseProgress::bytes_done`] equal to [`ParseProgress::bytes_total`].
+/// Both counts only grow from call to call. The repair steps after reading
+/// report nothing; a file refused before reading (too large, not text) and
+/// a record that cannot be read give no final call.
+///
+/// Returns exactly what [`parse`] returns.
 // The steps read top to bottom in the order the module documentation lists
 // them; splitting them up would hide that order behind more names.
 #[allow(clippy::too_many_lines)]
-pub fn parse(name: &str, bytes: &[u8], options: &IngestOptions) -> Result<Ingested, IngestError> {
+pub fn parse_with_progress(
+    name: &str,
+    bytes: &[u8],
+    options: &IngestOptions,
+    progress: &mut dyn FnMut(ParseProgress),
+) -> Result<Ingested, IngestError> {
     if bytes.len() > options.max_bytes {
         return Err(IngestError::TooLarge {
             size: bytes.len(),
@@ -34,7 +67,8 @@ pub fn parse(name: &str, bytes: &[u8], options: &IngestOptions) -> Result<Ingest
     }
 
     let text = sniff::decode(bytes)?;
-    let mut table = read::read_table(text)?;
+    let mut meter = ProgressMeter::new(text, bytes.len(), progress);
+    let mut table = read::read_table_with_progress(text, &mut meter)?;
     let rows_read = table.row_count();
     if rows_read < 2 {
         return Err(IngestError::TooFewRows { rows: rows_read });
@@ -453,4 +487,100 @@ fn describe_gaps(
     }
 
     gaps
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use super::*;
+
+    /// A comma-separated file of `rows` minute readings with a header.
+    fn generated(rows: usize) -> String {
+        let mut text = String::from("time,temperature,pressure\n");
+        for row in 0..rows {
+            let secs = 1_700_000_000 + row * 60;
+            let wave = (row as f64 * 0.01).sin();
+            writeln!(text, "{secs},{:.3},{:.2}", 20.0 + wave, 101.3 - wave).unwrap();
+        }
+        text
+    }
+
+    fn parse_noting(bytes: &[u8]) -> (Result<Ingested, IngestError>, Vec<ParseProgress>) {
+        let mut calls = Vec::new();
+        let options = IngestOptions::default();
+        let result = parse_with_progress("test", bytes, &options, &mut |p| calls.push(p));
+        (result, calls)
+    }
+
+    #[test]
+    fn progress_grows_is_seldom_and_ends_at_the_file_size() {
+        let rows = 200_000;
+        let comma = generated(rows);
+        let spaces = comma.replace(',', " ");
+        for text in [comma, spaces] {
+            let bytes = text.as_bytes();
+            let (result, calls) = parse_noting(bytes);
+            assert_eq!(result.unwrap().report.rows_read, rows);
+
+            let count = calls.len();
+            assert!((3..=200).contains(&count), "{count} calls");
+            for pair in calls.windows(2) {
+                assert!(pair[0].bytes_done < pair[1].bytes_done, "{pair:?}");
+                assert!(pair[0].rows < pair[1].rows, "{pair:?}");
+                assert!(pair[1].rows - pair[0].rows >= 50_000, "{pair:?}");
+            }
+            for call in &calls[..calls.len() - 1] {
+                assert_eq!(call.bytes_total, bytes.len());
+                // Each report ends a line: the header and `rows` rows.
+                let breaks = bytes[..call.bytes_done].iter().filter(|&&b| b == b'\n');
+                assert_eq!(breaks.count(), call.rows + 1, "{call:?}");
+            }
+
+            let last = calls[calls.len() - 1];
+            let whole = ParseProgress {
+                bytes_done: bytes.len(),
+                bytes_total: bytes.len(),
+                rows,
+            };
+            assert_eq!(last, whole);
+        }
+    }
+
+    #[test]
+    fn a_small_file_reports_once_counting_its_byte_order_mark() {
+        let bytes = "\u{feff}t,x\n1,5\n2,6\n3,8\n".as_bytes();
+        let (result, calls) = parse_noting(bytes);
+        assert!(result.is_ok());
+        let whole = ParseProgress {
+            bytes_done: bytes.len(),
+            bytes_total: bytes.len(),
+            rows: 3,
+        };
+        assert_eq!(calls, [whole]);
+
+        let (result, calls) = parse_noting(b"a,b\n1,2\n3,4,5\n");
+        assert!(matches!(
+            result,
+            Err(IngestError::RaggedLine { line: 3, .. })
+        ));
+        assert!(calls.is_empty());
+    }
+
+    #[test]
+    fn with_progress_returns_what_parse_returns() {
+        let options = IngestOptions::default();
+        let big = generated(60_000);
+        let files: [&[u8]; 5] = [
+            big.as_bytes(),
+            b"time;x\n2024-01-01T00:00:00Z;1,5\n2024-01-01T00:01:00Z;2\n\n",
+            b"x y\n1 2\n3 nan\n5 6\n",
+            b"a,b\n1,2\n",
+            b"",
+        ];
+        for bytes in files {
+            let with = parse_with_progress("same", bytes, &options, &mut |_| {});
+            assert_eq!(with, parse("same", bytes, &options));
+        }
+    }
 }

@@ -14,6 +14,9 @@
 //!    (`repair`);
 //! 5. say what was found and done in a [`DataReport`] (`report`).
 //!
+//! [`parse_with_progress`] runs the same steps and says how far step 3 has
+//! got, for a page that shows a progress bar while a big file loads.
+//!
 //! Nothing here panics on any input: every problem is an [`IngestError`] or a
 //! line of the report.
 
@@ -32,7 +35,7 @@ pub use error::IngestError;
 pub use fleet::{
     Fleet, FleetColumns, FleetReport, IngestedFleet, Unit, parse_fleet, parse_rul_values,
 };
-pub use load::parse;
+pub use load::{ParseProgress, parse, parse_with_progress};
 pub use report::{
     BadCell, BadCellKind, BadCells, ColumnCounts, DataReport, DropReason, DroppedColumn, Gap, Gaps,
     LineList, REPORT_LIST_LIMIT,

@@ -5,7 +5,7 @@
 use super::report::{BadCell, BadCellKind, REPORT_LIST_LIMIT};
 use super::sniff::{self, Delimiter};
 use super::time::{self, NameHint};
-use super::{IngestError, TimeKind};
+use super::{IngestError, ParseProgress, TimeKind};
 
 /// Share of rows whose cells must read as times for a column to be the time.
 const TIME_SHARE: f64 = 0.9;
@@ -15,6 +15,13 @@ const OFFSETS_KEPT: usize = 8;
 
 /// Most characters of a bad cell's text kept for the report.
 const SAMPLE_CHARS: usize = 40;
+
+/// Fewest rows read between two progress reports.
+const PROGRESS_ROWS: usize = 50_000;
+
+/// Most progress reports while reading a file: at most one per this share
+/// of its bytes.
+const PROGRESS_STEPS: usize = 100;
 
 /// One column read as numbers.
 #[derive(Debug, Default)]
@@ -323,6 +330,21 @@ pub(crate) fn parse_cell(cell: Option<&str>, decimal_comma: bool) -> Result<f32,
 
 /// Reads `text` into columns.
 pub(crate) fn read_table(text: &str) -> Result<RawTable, IngestError> {
+    read_table_with_progress(text, &mut ProgressMeter::new(text, text.len(), &mut |_| {}))
+}
+
+/// Reads `text` into columns, telling `progress` how far it has got while
+/// reading the records and once more when all are read.
+pub(crate) fn read_table_with_progress(
+    text: &str,
+    progress: &mut ProgressMeter<'_>,
+) -> Result<RawTable, IngestError> {
+    let table = read_records(text, progress)?;
+    progress.finish(table.row_count());
+    Ok(table)
+}
+
+fn read_records(text: &str, progress: &mut ProgressMeter<'_>) -> Result<RawTable, IngestError> {
     let delimiter = sniff::sniff_delimiter(text);
     log::debug!("ingest: delimiter {delimiter:?}");
 
@@ -330,7 +352,9 @@ pub(crate) fn read_table(text: &str) -> Result<RawTable, IngestError> {
     let mut builder: Option<TableBuilder> = None;
     sniff::for_each_record(text, delimiter, |line, fields| {
         if let Some(builder) = builder.as_mut() {
-            return builder.push_row(line, fields);
+            builder.push_row(line, fields)?;
+            progress.row_read(line, builder.table.row_count());
+            return Ok(());
         }
 
         let Some((first_line, first)) = pending.take() else {
@@ -343,7 +367,9 @@ pub(crate) fn read_table(text: &str) -> Result<RawTable, IngestError> {
         if !started.table.has_header {
             started.push_row(first_line, &first)?;
         }
-        started.push_row(line, fields)
+        started.push_row(line, fields)?;
+        progress.row_read(line, started.table.row_count());
+        Ok(())
     })?;
 
     if let Some(builder) = builder {
@@ -365,6 +391,129 @@ pub(crate) fn read_table(text: &str) -> Result<RawTable, IngestError> {
             builder.push_row(line, &first)?;
             Ok(builder.table)
         }
+    }
+}
+
+/// Tells a caller how far reading has got, seldom enough that each report
+/// may post a message to a web page: after at least [`PROGRESS_ROWS`] more
+/// rows *and* a [`PROGRESS_STEPS`]th more of the bytes, so at most about
+/// [`PROGRESS_STEPS`] times a file, and once at the end.
+///
+/// The records come with the line where each starts, so the bytes read are
+/// found by counting line breaks, once over the file in all; a row costs two
+/// comparisons.
+///
+/// Known limitation: the `csv` reader numbers lines by their `\n`, so in a
+/// file whose lines end in a bare carriage return every record is on line 1
+/// and the only progress is the report at the end.
+pub(crate) struct ProgressMeter<'a> {
+    /// The text being read (the file less its byte-order mark).
+    text: &'a [u8],
+    /// Bytes of the file before `text`: the byte-order mark, if any.
+    skipped: usize,
+    /// Bytes of the file, `skipped` included.
+    bytes_total: usize,
+    /// Fewest bytes between two reports.
+    step_bytes: usize,
+    /// Rows to reach before the next report.
+    next_rows: usize,
+    /// Line whose end reaches the bytes of the next report.
+    next_line: usize,
+    /// A line already found, and the byte of `text` where it starts.
+    cursor_line: usize,
+    cursor_byte: usize,
+    /// The last report sent.
+    sent: Option<ParseProgress>,
+    report: &'a mut dyn FnMut(ParseProgress),
+}
+
+impl<'a> ProgressMeter<'a> {
+    /// A meter for reading `text`, the end of a file of `bytes_total` bytes.
+    pub(crate) fn new(
+        text: &'a str,
+        bytes_total: usize,
+        report: &'a mut dyn FnMut(ParseProgress),
+    ) -> Self {
+        let step_bytes = (bytes_total / PROGRESS_STEPS).max(1);
+        let mut meter = Self {
+            text: text.as_bytes(),
+            skipped: bytes_total.saturating_sub(text.len()),
+            bytes_total,
+            step_bytes,
+            next_rows: PROGRESS_ROWS,
+            next_line: 0,
+            cursor_line: 1,
+            cursor_byte: 0,
+            sent: None,
+            report,
+        };
+        meter.next_line = meter.line_reaching(step_bytes);
+        meter
+    }
+
+    /// Notes that the record starting at `line` was read, making `rows`
+    /// rows so far, and reports when enough rows and bytes have passed.
+    ///
+    /// Lines must grow from call to call, as they do in a file.
+    pub(crate) fn row_read(&mut self, line: usize, rows: usize) {
+        if rows < self.next_rows || line < self.next_line {
+            return;
+        }
+
+        let done = self.end_of_line(line);
+        self.send(self.skipped + done, rows);
+        self.next_rows = rows.saturating_add(PROGRESS_ROWS);
+        self.next_line = self.line_reaching(done.saturating_add(self.step_bytes));
+    }
+
+    /// Reports the whole file read, with `rows` rows.
+    pub(crate) fn finish(&mut self, rows: usize) {
+        self.send(self.bytes_total, rows);
+    }
+
+    fn send(&mut self, bytes_done: usize, rows: usize) {
+        let progress = ParseProgress {
+            bytes_done,
+            bytes_total: self.bytes_total,
+            rows,
+        };
+        if self.sent != Some(progress) {
+            self.sent = Some(progress);
+            (self.report)(progress);
+        }
+    }
+
+    /// The byte of `text` where the line after `line` starts (the length of
+    /// `text` after its last line), moving the cursor there.
+    fn end_of_line(&mut self, line: usize) -> usize {
+        while self.cursor_line <= line {
+            let rest = &self.text[self.cursor_byte..];
+            let Some(offset) = rest.iter().position(|&byte| byte == b'\n') else {
+                self.cursor_byte = self.text.len();
+                self.cursor_line = line + 1;
+                break;
+            };
+            self.cursor_byte += offset + 1;
+            self.cursor_line += 1;
+        }
+        self.cursor_byte
+    }
+
+    /// The first line from the cursor on whose end is at or past `byte` of
+    /// `text`, or `usize::MAX` when no line but the last can be: the report
+    /// at the end covers that one.
+    // A plain count of line breaks: it runs once over the file in all, far
+    // quicker than parsing it, so a `bytecount` dependency would buy nothing.
+    #[allow(clippy::naive_bytecount)]
+    fn line_reaching(&self, byte: usize) -> usize {
+        if byte >= self.text.len() {
+            return usize::MAX;
+        }
+
+        // The line break that ends a line reaching `byte` is at `byte - 1`
+        // or later; each break before that ends one more line that does not.
+        let before = &self.text[self.cursor_byte.min(byte - 1)..byte - 1];
+        self.cursor_line + before.iter().filter(|&&b| b == b'\n').count()
     }
 }
 
@@ -664,6 +813,32 @@ mod tests {
         assert_eq!(axis.columns, vec![0, 1]);
         assert!((axis.secs[1] - axis.secs[0] - 60.0).abs() < 1e-9);
         assert!((table.columns[2].values[0] - 4.2).abs() < 1e-6);
+    }
+
+    #[test]
+    fn progress_waits_for_a_hundredth_of_the_bytes() {
+        // 1,000 lines of 10 bytes and a last line without a break: a
+        // hundredth of the file is 10 lines.
+        let text = format!("{}last", "123456789\n".repeat(1_000));
+        let mut calls = Vec::new();
+        let mut note = |progress| calls.push(progress);
+        let mut meter = ProgressMeter::new(&text, text.len() + 3, &mut note);
+        for line in 1..=1_001 {
+            // Rows far apart, so that only the bytes hold reports back.
+            meter.row_read(line, line * PROGRESS_ROWS);
+        }
+        meter.finish(1_001);
+
+        let step = (text.len() + 3) / PROGRESS_STEPS;
+        assert_eq!(step, 100);
+        assert_eq!(calls.len(), 101);
+        for (index, call) in calls[..100].iter().enumerate() {
+            // Byte-order mark, then whole lines, each report 100 bytes on.
+            assert_eq!(call.bytes_done, 3 + 100 * (index + 1), "{call:?}");
+            assert_eq!(call.rows, 10 * (index + 1) * PROGRESS_ROWS, "{call:?}");
+        }
+        assert_eq!(calls[100].bytes_done, text.len() + 3);
+        assert_eq!(calls[100].bytes_total, text.len() + 3);
     }
 
     #[test]
