@@ -173,11 +173,12 @@ fn check_meta(meta: &ModelMeta) -> Result<(), ArtifactError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::train::StopReason;
 
-    fn meta() -> ModelMeta {
+    /// A small model's metadata (no network behind it).
+    pub(crate) fn meta() -> ModelMeta {
         ModelMeta {
             network: ForecasterConfig {
                 features: 2,

@@ -11,8 +11,12 @@
 //! after them. Seeking back rebuilds the session and streams again up to
 //! the wanted reading, with every fault injected so far at its own step, so
 //! the same stream gives the same event log; operator actions (acknowledge,
-//! maintenance) are not replayed.
+//! maintenance, adaptation on or off) are replayed after the reading they
+//! followed. [`SessionHistory`] is that record: a saved project restarts a
+//! session from it ([`TwinSession::resume`]) and gets the same state and
+//! event log back.
 
+use std::collections::VecDeque;
 use std::ops::Range;
 
 use burn::tensor::Device;
@@ -78,6 +82,55 @@ impl Default for SessionConfig {
     }
 }
 
+/// What the operator did to a session.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum OperatorAction {
+    /// Acknowledge the alarm.
+    Acknowledge,
+    /// Start maintenance.
+    StartMaintenance,
+    /// Finish maintenance; with `reset_baseline` the twin commissions again.
+    FinishMaintenance {
+        /// Whether the twin commissions again.
+        reset_baseline: bool,
+    },
+    /// Turn the model's adaptation on or off.
+    Adaptation {
+        /// On or off.
+        enabled: bool,
+    },
+}
+
+/// An operator action after reading `after` (counted after commissioning).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TimedAction {
+    /// Readings streamed before it.
+    pub after: u64,
+    /// What was done.
+    pub action: OperatorAction,
+}
+
+/// Everything a session did beyond its source and settings: enough to
+/// rebuild it at the same reading with the same state and event log.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionHistory {
+    /// Faults injected while streaming, at their steps.
+    pub injected: Vec<Fault>,
+    /// Operator actions, in the order they were taken.
+    pub actions: Vec<TimedAction>,
+    /// Readings streamed.
+    pub position: u64,
+}
+
+fn sorted_by_reading(actions: &[TimedAction]) -> VecDeque<TimedAction> {
+    let mut sorted = actions.to_vec();
+    // Stable: actions after the same reading keep their order.
+    sorted.sort_by_key(|action| action.after);
+    sorted.into()
+}
+
 /// The readings themselves.
 #[derive(Debug, Clone)]
 enum Source {
@@ -109,6 +162,10 @@ pub struct TwinSession {
     channels: Vec<String>,
     /// Faults injected while streaming, at their steps.
     injected: Vec<Fault>,
+    /// Operator actions taken, in order.
+    actions: Vec<TimedAction>,
+    /// Recorded actions still to be replayed after a rebuild, by reading.
+    replay: VecDeque<TimedAction>,
     /// Readings streamed (after commissioning).
     position: u64,
     /// Readings a replay can stream; `None` for the simulator.
@@ -123,15 +180,35 @@ impl TwinSession {
         config: SessionConfig,
         device: &Device,
     ) -> Result<Self, SessionError> {
-        Self::build(spec, config, Vec::new(), device).await
+        Self::build(spec, config, SessionHistory::default(), device).await
+    }
+
+    /// Rebuilds a session on `spec` from its `history`: the same faults at
+    /// their steps and the same operator actions after the same readings,
+    /// streamed up to `history.position` (a replay stops at its end).
+    /// Returns it with the last `keep` steps streamed on the way.
+    pub async fn resume(
+        spec: SourceSpec,
+        config: SessionConfig,
+        history: SessionHistory,
+        keep: usize,
+        device: &Device,
+    ) -> Result<(Self, Vec<Step>), SessionError> {
+        let position = history.position;
+        let mut session = Self::build(spec, config, history, device).await?;
+        let steps = session.seek(position, keep).await?;
+        Ok((session, steps))
     }
 
     async fn build(
         spec: SourceSpec,
         config: SessionConfig,
-        injected: Vec<Fault>,
+        history: SessionHistory,
         device: &Device,
     ) -> Result<Self, SessionError> {
+        let SessionHistory {
+            injected, actions, ..
+        } = history;
         let commissioning = config.commissioning;
         let (source, history, twin_config, channels, total) = match &spec {
             SourceSpec::Simulator { config: sim } => {
@@ -189,6 +266,8 @@ impl TwinSession {
             live,
             channels,
             injected,
+            replay: sorted_by_reading(&actions),
+            actions,
             position: 0,
             total,
         })
@@ -198,6 +277,7 @@ impl TwinSession {
     pub async fn advance(&mut self, count: usize) -> Result<Vec<Step>, SessionError> {
         let mut steps = Vec::with_capacity(count);
         for _ in 0..count {
+            self.replay_actions()?;
             let Some(reading) = self.source.next() else {
                 break;
             };
@@ -216,7 +296,7 @@ impl TwinSession {
             *self = Self::build(
                 self.spec.clone(),
                 self.config.clone(),
-                self.injected.clone(),
+                self.history(),
                 &self.device,
             )
             .await?;
@@ -236,7 +316,62 @@ impl TwinSession {
                 break;
             }
         }
+        self.replay_actions()?;
         Ok(kept.into())
+    }
+
+    /// Takes the recorded actions that followed the readings streamed so
+    /// far again (after a rebuild).
+    fn replay_actions(&mut self) -> Result<(), SessionError> {
+        while let Some(next) = self.replay.front().copied() {
+            if next.after > self.position {
+                break;
+            }
+            self.replay.pop_front();
+            self.apply(next.action)?;
+        }
+        Ok(())
+    }
+
+    /// What this session did: enough for [`TwinSession::resume`].
+    #[must_use]
+    pub fn history(&self) -> SessionHistory {
+        SessionHistory {
+            injected: self.injected.clone(),
+            actions: self.actions.clone(),
+            position: self.position,
+        }
+    }
+
+    /// Takes `action` at the time of the last reading and records it, so
+    /// that a rebuild replays it. Returns the event it logged (none for an
+    /// acknowledgement with no alarm to acknowledge, or for adaptation).
+    /// An action the twin refuses is not recorded.
+    pub fn act(&mut self, action: OperatorAction) -> Result<Option<Event>, SessionError> {
+        let event = self.apply(action)?;
+        self.actions.push(TimedAction {
+            after: self.position,
+            action,
+        });
+        Ok(event)
+    }
+
+    fn apply(&mut self, action: OperatorAction) -> Result<Option<Event>, SessionError> {
+        let time = self.now_secs();
+        let twin = self.live.twin_mut();
+        Ok(match action {
+            OperatorAction::Acknowledge => twin.acknowledge(time, "acknowledged by the operator"),
+            OperatorAction::StartMaintenance => {
+                Some(twin.start_maintenance(time, "started by the operator")?)
+            }
+            OperatorAction::FinishMaintenance { reset_baseline } => {
+                Some(twin.finish_maintenance(time, reset_baseline)?)
+            }
+            OperatorAction::Adaptation { enabled } => {
+                self.live.set_adaptation(enabled);
+                None
+            }
+        })
     }
 
     /// Injects a fault of `kind` into the simulator from the next reading
@@ -252,39 +387,6 @@ impl TwinSession {
         sim.inject(fault.clone());
         self.injected.push(fault.clone());
         Ok(fault)
-    }
-
-    /// Acknowledges the alarm at the time of the last reading.
-    pub fn acknowledge(&mut self) -> Option<Event> {
-        let time = self.now_secs();
-        self.live
-            .twin_mut()
-            .acknowledge(time, "acknowledged by the operator")
-    }
-
-    /// Starts maintenance at the time of the last reading.
-    pub fn start_maintenance(&mut self) -> Result<Event, SessionError> {
-        let time = self.now_secs();
-        Ok(self
-            .live
-            .twin_mut()
-            .start_maintenance(time, "started by the operator")?)
-    }
-
-    /// Finishes maintenance; with `reset_baseline` the twin commissions
-    /// again.
-    pub fn finish_maintenance(&mut self, reset_baseline: bool) -> Result<Event, SessionError> {
-        let time = self.now_secs();
-        Ok(self
-            .live
-            .twin_mut()
-            .finish_maintenance(time, reset_baseline)?)
-    }
-
-    /// Turns the model's adaptation on or off.
-    pub fn set_adaptation(&mut self, enabled: bool) {
-        self.config.live.adaptation.enabled = enabled;
-        self.live.set_adaptation(enabled);
     }
 
     /// The live twin (state, alarm, event log, latest forecast path).
@@ -400,6 +502,66 @@ mod tests {
             .find(|event| event.from == HealthState::Healthy)
             .expect("the state leaves Healthy");
         assert!(event.reason.contains("vibration"), "{}", event.reason);
+    }
+
+    #[test]
+    fn resuming_from_the_history_gives_the_same_state_and_event_log() {
+        let device = Device::flex();
+        let spec = SourceSpec::Simulator {
+            config: SimConfig::default(),
+        };
+        let mut session = block_on(TwinSession::start(spec.clone(), short(), &device)).unwrap();
+        block_on(session.advance(100)).unwrap();
+        let drift = FaultKind::Drift {
+            channel: SimChannel::Vibration,
+            rate_per_hour: 3.0,
+        };
+        session.inject(drift, 400).unwrap();
+        block_on(session.advance(250)).unwrap();
+        assert_ne!(session.live().twin().state(), HealthState::Healthy);
+        let acked = session.act(OperatorAction::Acknowledge).unwrap();
+        assert!(acked.is_some(), "an alarm was active to acknowledge");
+        session
+            .act(OperatorAction::Adaptation { enabled: false })
+            .unwrap();
+        block_on(session.advance(30)).unwrap();
+        session.act(OperatorAction::StartMaintenance).unwrap();
+        block_on(session.advance(20)).unwrap();
+        let reset_baseline = false;
+        session
+            .act(OperatorAction::FinishMaintenance { reset_baseline })
+            .unwrap();
+        block_on(session.advance(40)).unwrap();
+        // A refused action is not recorded.
+        assert!(
+            session
+                .act(OperatorAction::FinishMaintenance { reset_baseline })
+                .is_err()
+        );
+
+        let history = session.history();
+        assert_eq!(history.position, 440);
+        assert_eq!(history.actions.len(), 4);
+        let (resumed, kept) = block_on(TwinSession::resume(
+            spec,
+            short(),
+            history.clone(),
+            25,
+            &device,
+        ))
+        .unwrap();
+        assert_eq!(kept.len(), 25);
+        assert_eq!(resumed.position(), 440);
+        assert_eq!(resumed.history(), history);
+        assert_eq!(resumed.live().twin().log(), session.live().twin().log());
+        assert_eq!(resumed.live().twin().state(), session.live().twin().state());
+        assert_eq!(resumed.live().twin().alarm(), session.live().twin().alarm());
+
+        // Seeking back and forth replays the actions once each.
+        let mut again = resumed;
+        block_on(again.seek(120, 0)).unwrap();
+        block_on(again.seek(440, 0)).unwrap();
+        assert_eq!(again.live().twin().log(), session.live().twin().log());
     }
 
     #[test]
