@@ -9,7 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 
-use js_sys::{Reflect, Uint8Array};
+use js_sys::Reflect;
 use twinlab::chart::LossView;
 use twinlab::evidence::Verdict;
 use twinlab::ingest::{self, IngestOptions};
@@ -17,12 +17,13 @@ use twinlab::metrics::ErrorMetrics;
 use twinlab::pipeline::{Evaluation, Setup, TargetScore};
 use twinlab::train::{Progress, StopReason};
 use twinlab::web::messages::{
-    self, BackendChoice, BackendKind, FromWorker, LoadModelRequest, ToWorker, TrainRequest,
+    self, BackendChoice, BackendKind, BlobFile, FromWorker, LoadModelRequest, ParseRequest,
+    ToWorker, TrainRequest,
 };
 use twinlab::web::{WebError, backend, view, worker};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::{Blob, CanvasRenderingContext2d, HtmlCanvasElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -57,16 +58,22 @@ fn tiny_setup(csv: &[u8], targets: &[&str]) -> Setup {
     setup
 }
 
+fn blob(bytes: &[u8]) -> Blob {
+    BlobFile::from_bytes("data.csv", bytes)
+        .expect("a blob")
+        .data
+}
+
 fn get(value: &JsValue, key: &str) -> JsValue {
     Reflect::get(value, &JsValue::from_str(key)).expect("property read")
 }
 
 #[wasm_bindgen_test]
-fn train_message_round_trips_with_its_bytes_as_a_uint8array() {
+fn train_message_round_trips_with_its_data_file_as_a_blob() {
     let csv = sine_csv(120, &["temp"]);
     let message = ToWorker::Train(TrainRequest {
         name: "sine.csv".to_owned(),
-        bytes: csv.clone().into(),
+        data: blob(&csv.clone()),
         max_bytes: 1 << 20,
         setup: tiny_setup(&csv, &["temp"]),
         backend: BackendChoice::Cpu,
@@ -75,23 +82,56 @@ fn train_message_round_trips_with_its_bytes_as_a_uint8array() {
     let (value, transfer) = messages::encode(&message).expect("encodes");
 
     assert_eq!(get(&value, "type").as_string().as_deref(), Some("train"));
-    assert_eq!(get(&value, "backend").as_string().as_deref(), Some("cpu"));
-    let bytes = get(&value, "bytes");
+    let body = get(&value, "body");
+    assert_eq!(get(&body, "backend").as_string().as_deref(), Some("cpu"));
+    let data = get(&body, "data");
     assert!(
-        bytes.is_instance_of::<Uint8Array>(),
-        "bytes travel as a Uint8Array"
+        data.is_instance_of::<Blob>(),
+        "the data file travels as the browser's Blob, not as bytes"
     );
-    assert_eq!(
-        bytes.unchecked_ref::<Uint8Array>().length() as usize,
-        csv.len()
-    );
-    assert_eq!(
-        transfer.length(),
-        1,
-        "the byte buffer is listed for transfer"
-    );
+    assert_eq!(data.unchecked_ref::<Blob>().size() as usize, csv.len());
+    assert_eq!(transfer.length(), 0, "a Blob needs no transfer");
     let back: ToWorker = messages::decode(value).expect("decodes");
     assert_eq!(back, message);
+}
+
+#[wasm_bindgen_test]
+async fn the_worker_reads_a_file_for_the_page_with_progress_and_no_values() {
+    let csv = sine_csv(60_000, &["temp", "pressure"]);
+    let request = ParseRequest {
+        file: BlobFile::from_bytes("big.csv", &csv).expect("a blob"),
+        max_bytes: 1 << 30,
+    };
+    let sent = RefCell::new(Vec::new());
+    let parsed =
+        worker::parse_for_page(&request, &|message| sent.borrow_mut().push(message.clone()))
+            .await
+            .expect("parses");
+    assert_eq!(parsed.name, "big.csv");
+    assert_eq!(parsed.rows, 60_000);
+    assert_eq!(parsed.channels, ["temp", "pressure"]);
+    assert_eq!(parsed.setup.targets, ["pressure"]);
+    let done: Vec<usize> = sent
+        .borrow()
+        .iter()
+        .filter_map(|message| match message {
+            FromWorker::ParseProgress { progress } => Some(progress.bytes_done),
+            _ => None,
+        })
+        .collect();
+    assert!(done.len() >= 2, "progress was reported: {done:?}");
+    assert!(done.windows(2).all(|pair| pair[0] <= pair[1]), "{done:?}");
+    assert_eq!(done.last().copied(), Some(csv.len()));
+
+    // A file over the limit is refused before it is read.
+    let small = ParseRequest {
+        max_bytes: 1000,
+        ..request
+    };
+    let err = worker::parse_for_page(&small, &|_| {})
+        .await
+        .expect_err("too large");
+    assert!(err.to_string().contains("big.csv"), "{err}");
 }
 
 #[wasm_bindgen_test]
@@ -182,7 +222,7 @@ async fn training_job_reports_progress_and_its_model_file_scores_the_same() {
     let csv = sine_csv(400, &["temp", "load"]);
     let request = TrainRequest {
         name: "sine.csv".to_owned(),
-        bytes: csv.clone().into(),
+        data: blob(&csv.clone()),
         max_bytes: 1 << 20,
         setup: tiny_setup(&csv, &["temp"]),
         backend: BackendChoice::Cpu,
@@ -218,7 +258,7 @@ async fn training_job_reports_progress_and_its_model_file_scores_the_same() {
     let request = LoadModelRequest {
         model: trained.model.clone(),
         name: "sine.csv".to_owned(),
-        bytes: csv.into(),
+        data: blob(&csv),
         max_bytes: 1 << 20,
         backend: BackendChoice::Cpu,
     };
@@ -234,7 +274,7 @@ async fn stop_flag_ends_training_after_the_first_batch() {
     setup.training.epochs = 50;
     let request = TrainRequest {
         name: "sine.csv".to_owned(),
-        bytes: csv.into(),
+        data: blob(&csv),
         max_bytes: 1 << 20,
         setup,
         backend: BackendChoice::Cpu,
@@ -259,7 +299,7 @@ async fn a_model_without_its_channel_in_the_data_is_refused_by_name() {
     let csv = sine_csv(300, &["temp"]);
     let request = TrainRequest {
         name: "sine.csv".to_owned(),
-        bytes: csv.clone().into(),
+        data: blob(&csv.clone()),
         max_bytes: 1 << 20,
         setup: tiny_setup(&csv, &["temp"]),
         backend: BackendChoice::Cpu,
@@ -271,7 +311,7 @@ async fn a_model_without_its_channel_in_the_data_is_refused_by_name() {
     let request = LoadModelRequest {
         model: trained.model,
         name: "pressure.csv".to_owned(),
-        bytes: sine_csv(300, &["pressure"]).into(),
+        data: blob(&sine_csv(300, &["pressure"])),
         max_bytes: 1 << 20,
         backend: BackendChoice::Cpu,
     };
@@ -289,7 +329,7 @@ async fn a_model_without_its_channel_in_the_data_is_refused_by_name() {
 async fn an_empty_file_is_refused_with_its_name() {
     let request = TrainRequest {
         name: "empty.csv".to_owned(),
-        bytes: Vec::new().into(),
+        data: blob(&Vec::new()),
         max_bytes: 1 << 20,
         setup: tiny_setup(&sine_csv(100, &["temp"]), &["temp"]),
         backend: BackendChoice::Cpu,

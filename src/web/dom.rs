@@ -4,7 +4,7 @@
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Document, Element, Event, File, MessageChannel, Response, Window};
+use web_sys::{Blob, Document, Element, Event, File, MessageChannel, Response, Window};
 
 use super::WebError;
 
@@ -73,6 +73,22 @@ pub async fn read_file(file: &File) -> Result<Vec<u8>, WebError> {
 
 /// Fetches `url` (relative to the page) and returns its body.
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, WebError> {
+    let body = fetch(url, Response::array_buffer).await?;
+    Ok(Uint8Array::new(&body).to_vec())
+}
+
+/// Fetches `url` (relative to the page) and returns its body as a `Blob`,
+/// without reading it into this module's memory.
+pub async fn fetch_blob(url: &str) -> Result<Blob, WebError> {
+    let body = fetch(url, Response::blob).await?;
+    body.dyn_into()
+        .map_err(|err| WebError::js("fetching the demo data", &err))
+}
+
+async fn fetch(
+    url: &str,
+    body: impl FnOnce(&Response) -> Result<Promise, JsValue>,
+) -> Result<JsValue, WebError> {
     let response = JsFuture::from(window()?.fetch_with_str(url))
         .await
         .map_err(|err| WebError::js("fetching the demo data", &err))?;
@@ -85,13 +101,10 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, WebError> {
             message: format!("{url} answered HTTP {}", response.status()),
         });
     }
-    let body = response
-        .array_buffer()
-        .map_err(|err| WebError::js("fetching the demo data", &err))?;
-    let buffer = JsFuture::from(body)
+    let promise = body(&response).map_err(|err| WebError::js("fetching the demo data", &err))?;
+    JsFuture::from(promise)
         .await
-        .map_err(|err| WebError::js("fetching the demo data", &err))?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+        .map_err(|err| WebError::js("fetching the demo data", &err))
 }
 
 /// Lets the event loop run pending tasks (messages, clicks) before going on.
@@ -183,4 +196,14 @@ pub fn listen(
         .map_err(|err| WebError::js("adding an event handler", &err))?;
     closure.forget();
     Ok(())
+}
+
+/// The size of this module instance's WebAssembly memory, in bytes (it
+/// only grows, so this is also its peak).
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|memory| memory.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map_or(0.0, |buffer| f64::from(buffer.byte_length()))
 }

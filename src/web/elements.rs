@@ -9,7 +9,7 @@ use web_sys::{
 };
 
 use crate::chart::ForecastView;
-use crate::ingest::{Dataset, Fleet};
+use crate::ingest::Fleet;
 use crate::pipeline::Setup;
 use crate::rul::{RulSetup, UnitPrediction};
 
@@ -239,23 +239,21 @@ impl Elements {
             .ok();
     }
 
-    /// Fills the setup form with `setup`'s values and `dataset`'s channels.
-    pub fn fill_setup(&self, dataset: &Dataset, setup: &Setup) {
+    /// Fills the setup form with `setup`'s values and the dataset's
+    /// `channels`.
+    pub fn fill_setup(&self, channels: &[String], setup: &Setup) {
         dom::clear(&self.targets);
-        for channel in &dataset.channels {
-            let selected = setup.targets.contains(&channel.name);
+        for channel in channels {
+            let selected = setup.targets.contains(channel);
             if let Ok(option) =
                 HtmlOptionElement::new_with_text_and_value_and_default_selected_and_selected(
-                    &channel.name,
-                    &channel.name,
-                    selected,
-                    selected,
+                    channel, channel, selected, selected,
                 )
             {
                 let _ = self.targets.append_child(&option);
             }
         }
-        let rows = (dataset.channels.len() as u32).clamp(2, TARGET_LIST_ROWS);
+        let rows = (channels.len() as u32).clamp(2, TARGET_LIST_ROWS);
         self.targets.set_size(rows);
         self.lookback.set_value(&setup.lookback.to_string());
         self.horizon.set_value(&setup.horizon.to_string());
@@ -263,9 +261,10 @@ impl Elements {
         self.hidden.set_value(&setup.hidden.to_string());
     }
 
-    /// Reads the setup form: [`Setup::suggest`] with the user's changes.
-    pub fn read_setup(&self, dataset: &Dataset) -> Result<Setup, WebError> {
-        let mut setup = Setup::suggest(dataset);
+    /// Reads the setup form: the `suggested` setup ([`Setup::suggest`] of
+    /// the dataset with these `channels`) with the user's changes.
+    pub fn read_setup(&self, channels: &[String], suggested: &Setup) -> Result<Setup, WebError> {
+        let mut setup = suggested.clone();
         let options = self.targets.selected_options();
         let targets: Vec<String> = (0..options.length())
             .filter_map(|index| options.item(index))
@@ -279,15 +278,14 @@ impl Elements {
         }
         // Wide files feed only the targets by default; otherwise every
         // other channel is an input too.
-        let wide = setup.extra_inputs.is_empty() && dataset.channels.len() > 1;
+        let wide = setup.extra_inputs.is_empty() && channels.len() > 1;
         setup.extra_inputs = if wide {
             Vec::new()
         } else {
-            dataset
-                .channels
+            channels
                 .iter()
-                .map(|channel| channel.name.clone())
                 .filter(|name| !targets.contains(name))
+                .cloned()
                 .collect()
         };
         setup.targets = targets;

@@ -13,12 +13,14 @@ use js_sys::{Array, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Blob;
 
 use crate::artifact::ModelMeta;
+use crate::ingest::{DataReport, ParseProgress};
 use crate::live::{Ahead, Step};
 use crate::pipeline::{Evaluation, Setup};
 use crate::rul::{RulEvaluation, RulSetup};
-use crate::session::SessionConfig;
+use crate::session::{SessionConfig, SessionHistory};
 use crate::train::Progress;
 use crate::twin::{
     AlarmState, Event, FaultKind, HealthState, LimitForecast, SimConfig, TwinConfig,
@@ -100,8 +102,10 @@ impl BackendInfo {
 pub struct TrainRequest {
     /// The data file's name.
     pub name: String,
-    /// The data file.
-    pub bytes: ByteBuf,
+    /// The data file, as the browser holds it: it crosses to the worker
+    /// without a copy, and the worker reads it.
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub data: Blob,
     /// Largest data file accepted, in bytes.
     pub max_bytes: usize,
     /// What to train.
@@ -117,12 +121,52 @@ pub struct LoadModelRequest {
     pub model: ByteBuf,
     /// The data file's name.
     pub name: String,
-    /// The data file.
-    pub bytes: ByteBuf,
+    /// The data file, as the browser holds it.
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub data: Blob,
     /// Largest data file accepted, in bytes.
     pub max_bytes: usize,
     /// Where to run the model.
     pub backend: BackendChoice,
+}
+
+/// A data file as the browser holds it (a `File` the user picked, a
+/// fetched demo): a `Blob` crosses to a worker without a copy, so the page
+/// never handles the bytes of a big file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlobFile {
+    /// The file's name.
+    pub name: String,
+    /// Its contents.
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub data: Blob,
+}
+
+impl BlobFile {
+    /// A file holding `bytes`.
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Self, WebError> {
+        let parts = Array::of1(&Uint8Array::from(bytes));
+        let data = Blob::new_with_u8_array_sequence(&parts)
+            .map_err(|err| WebError::js("keeping a file", &err))?;
+        Ok(Self {
+            name: name.to_owned(),
+            data,
+        })
+    }
+
+    /// Its size in bytes.
+    #[must_use]
+    pub fn size(&self) -> usize {
+        self.data.size() as usize
+    }
+
+    /// Reads its bytes (asynchronously: the browser does the reading).
+    pub async fn bytes(&self) -> Result<Vec<u8>, WebError> {
+        let buffer = wasm_bindgen_futures::JsFuture::from(self.data.array_buffer())
+            .await
+            .map_err(|err| WebError::js("reading the file", &err))?;
+        Ok(Uint8Array::new(&buffer).to_vec())
+    }
 }
 
 /// A file sent to the worker: its name and bytes.
@@ -168,13 +212,19 @@ pub struct RulLoadRequest {
 
 /// Page → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+// Adjacently tagged (the tag, then the body): the body then deserializes
+// in one go, which the `Blob`s it carries need (an internally tagged enum
+// buffers its fields and loses them).
+#[serde(tag = "type", content = "body", rename_all = "snake_case")]
 pub enum ToWorker {
     /// Find out which backend `backend` gives (starts WebGPU if it can).
     Probe {
         /// The choice to resolve.
         backend: BackendChoice,
     },
+    /// Read a data file off the page's thread; answered by
+    /// `parse_progress` messages, then `parsed`.
+    Parse(ParseRequest),
     /// Train a model; answered by `progress` messages, then `trained`.
     Train(TrainRequest),
     /// Stop training after the current batch, keeping the best weights.
@@ -197,7 +247,7 @@ pub enum ToWorker {
 
 /// Where a twin session's readings come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", content = "spec", rename_all = "snake_case")]
 pub enum TwinSource {
     /// The simulated pump.
     Simulator {
@@ -207,7 +257,7 @@ pub enum TwinSource {
     /// A data file replayed row by row.
     Replay {
         /// The file.
-        file: NamedFile,
+        file: BlobFile,
         /// The channels the twin watches; empty: every channel (up to 8).
         channels: Vec<String>,
         /// Labelled anomaly windows (start, end, epoch seconds), drawn
@@ -229,6 +279,10 @@ pub struct TwinStartRequest {
     pub speed: f64,
     /// Whether it plays at once.
     pub playing: bool,
+    /// A saved session to rebuild (its faults, operator actions and
+    /// position) instead of starting afresh.
+    #[serde(default)]
+    pub resume: Option<SessionHistory>,
 }
 
 /// A command to the running twin session.
@@ -313,6 +367,8 @@ pub struct TwinUpdate {
     pub note: Option<String>,
     /// The twin's settings, sent with a reset.
     pub twin_config: Option<TwinConfig>,
+    /// What the session did so far, for the saved project.
+    pub history: SessionHistory,
 }
 
 /// A finished RUL training run.
@@ -365,6 +421,36 @@ pub struct Evaluated {
     pub backend: BackendInfo,
 }
 
+/// Read a data file for the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParseRequest {
+    /// The file.
+    pub file: BlobFile,
+    /// Largest file accepted, in bytes.
+    pub max_bytes: usize,
+}
+
+/// What the page needs of a data file the worker read: the report and the
+/// shape of the table, not its values (which stay in the worker's copy of
+/// the bytes and are read again for each job).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Parsed {
+    /// The dataset's name.
+    pub name: String,
+    /// What was found in the file and done about it.
+    pub report: DataReport,
+    /// The numeric channels, in order.
+    pub channels: Vec<String>,
+    /// Rows after repair.
+    pub rows: usize,
+    /// The suggested setup ([`Setup::suggest`]).
+    pub setup: Setup,
+    /// Seconds the worker took to read it.
+    pub seconds: f64,
+    /// The worker's WebAssembly memory after reading it, in bytes.
+    pub worker_memory: f64,
+}
+
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -378,6 +464,13 @@ pub enum FromWorker {
         /// A batch or an epoch.
         progress: Progress,
     },
+    /// Reading a data file made progress.
+    ParseProgress {
+        /// Bytes and rows read so far.
+        progress: ParseProgress,
+    },
+    /// A data file was read.
+    Parsed(Box<Parsed>),
     /// Training finished (all epochs, early stop, or Stop).
     Trained(Box<Trained>),
     /// A model file was scored.
@@ -419,10 +512,14 @@ impl FromWorker {
 pub fn encode<T: Serialize>(message: &T) -> Result<(JsValue, Array), WebError> {
     let value = message.serialize(&serde_wasm_bindgen::Serializer::new())?;
     let transfer = Array::new();
-    for key in ["bytes", "model"] {
-        let field = Reflect::get(&value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
-        if let Some(array) = field.dyn_ref::<Uint8Array>() {
-            transfer.push(&array.buffer());
+    // Byte arrays at the top (worker → page) or in the body (page → worker).
+    let body = Reflect::get(&value, &JsValue::from_str("body")).unwrap_or(JsValue::UNDEFINED);
+    for holder in [&value, &body] {
+        for key in ["bytes", "model"] {
+            let field = Reflect::get(holder, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+            if let Some(array) = field.dyn_ref::<Uint8Array>() {
+                transfer.push(&array.buffer());
+            }
         }
     }
     Ok((value, transfer))

@@ -16,6 +16,7 @@
 //! | `backend.rs` | WebGPU or CPU: picking, caching, comparing |
 //! | `worker.rs` | the jobs the worker runs (train, load a model) |
 //! | `page.rs` | page state and event handlers |
+//! | `store.rs` | the current project in the browser's IndexedDB |
 //! | `view.rs` | drawing state into the DOM and the canvases |
 //! | `elements.rs` | the page's elements and the setup form |
 //! | `dom.rs` | small DOM and JavaScript helpers |
@@ -26,6 +27,7 @@ mod dom;
 mod elements;
 pub mod messages;
 mod page;
+mod store;
 mod twin_run;
 pub mod view;
 pub mod worker;
@@ -73,6 +75,14 @@ pub enum WebError {
         channels: String,
         /// The pipeline's error (which channel is missing, or too few rows).
         source: PipelineError,
+    },
+    /// A project file cannot be used; nothing was changed.
+    #[error("could not open `{name}`: {source}; nothing was changed")]
+    Project {
+        /// The file's name.
+        name: String,
+        /// What is wrong with it.
+        source: crate::project::ProjectError,
     },
     /// A model file cannot be used.
     #[error("could not load the model `{name}`: {source}")]

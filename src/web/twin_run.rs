@@ -13,7 +13,7 @@ use std::rc::Rc;
 use burn::tensor::Device;
 
 use crate::ingest::{self, IngestOptions};
-use crate::session::{SourceSpec, TwinSession};
+use crate::session::{OperatorAction, SourceSpec, TwinSession};
 
 use super::messages::{self, FromWorker, TwinCommand, TwinSource, TwinStartRequest, TwinUpdate};
 use super::{WebError, dom};
@@ -63,10 +63,19 @@ impl TwinRunner {
         // The stream forecasters are small: the CPU runs them without the
         // wait of reading results back from a GPU.
         let device = Device::flex();
-        let (spec, labels) = source_spec(request.source)?;
-        let session = TwinSession::start(spec, request.config, &device)
-            .await
-            .map_err(|err| WebError::Input(format!("the twin could not start: {err}")))?;
+        let (spec, labels) = source_spec(request.source).await?;
+        let started = match request.resume {
+            // A saved project: the same faults and actions, up to the same
+            // reading.
+            Some(history) => {
+                TwinSession::resume(spec, request.config, history, KEEP, &device).await
+            }
+            None => TwinSession::start(spec, request.config, &device)
+                .await
+                .map(|session| (session, Vec::new())),
+        };
+        let (session, steps) =
+            started.map_err(|err| WebError::Input(format!("the twin could not start: {err}")))?;
         let mut state = Loop {
             session,
             playing: request.playing,
@@ -74,7 +83,7 @@ impl TwinRunner {
             owed: 0.0,
             labels,
         };
-        post(&state.update(Vec::new(), Vec::new(), true, None));
+        post(&state.update(steps, Vec::new(), true, None));
 
         while self.generation.get() == generation {
             let commands: Vec<TwinCommand> = self.commands.borrow_mut().drain(..).collect();
@@ -169,27 +178,32 @@ impl Loop {
                     fault.duration_steps
                 ))
             }
-            TwinCommand::Acknowledge => match self.session.acknowledge() {
-                Some(event) => {
-                    events.push(event);
-                    None
+            TwinCommand::Acknowledge => {
+                match self
+                    .session
+                    .act(OperatorAction::Acknowledge)
+                    .map_err(failed)?
+                {
+                    Some(event) => {
+                        events.push(event);
+                        None
+                    }
+                    None => Some("There is no alarm to acknowledge.".to_owned()),
                 }
-                None => Some("There is no alarm to acknowledge.".to_owned()),
-            },
+            }
             TwinCommand::StartMaintenance => {
-                events.push(self.session.start_maintenance().map_err(failed)?);
+                let action = OperatorAction::StartMaintenance;
+                events.extend(self.session.act(action).map_err(failed)?);
                 None
             }
             TwinCommand::FinishMaintenance { reset_baseline } => {
-                events.push(
-                    self.session
-                        .finish_maintenance(reset_baseline)
-                        .map_err(failed)?,
-                );
+                let action = OperatorAction::FinishMaintenance { reset_baseline };
+                events.extend(self.session.act(action).map_err(failed)?);
                 None
             }
             TwinCommand::Adaptation { enabled } => {
-                self.session.set_adaptation(enabled);
+                let action = OperatorAction::Adaptation { enabled };
+                self.session.act(action).map_err(failed)?;
                 Some(if enabled {
                     "The model adapts to new readings.".to_owned()
                 } else {
@@ -235,6 +249,7 @@ impl Loop {
             labels: self.labels.clone(),
             note,
             twin_config: reset.then(|| twin.config().clone()),
+            history: self.session.history(),
         };
         match messages::encode_twin_update(&update) {
             Ok(bytes) => FromWorker::TwinUpdate {
@@ -260,7 +275,7 @@ fn fault_name(kind: &crate::twin::FaultKind) -> String {
 }
 
 /// The session's source and its labelled windows.
-fn source_spec(source: TwinSource) -> Result<(SourceSpec, Vec<(f64, f64)>), WebError> {
+async fn source_spec(source: TwinSource) -> Result<(SourceSpec, Vec<(f64, f64)>), WebError> {
     match source {
         TwinSource::Simulator { config } => Ok((SourceSpec::Simulator { config }, Vec::new())),
         TwinSource::Replay {
@@ -273,7 +288,8 @@ fn source_spec(source: TwinSource) -> Result<(SourceSpec, Vec<(f64, f64)>), WebE
                 max_bytes,
                 ..IngestOptions::default()
             };
-            let dataset = ingest::parse(&file.name, &file.bytes, &options)
+            let bytes = file.bytes().await?;
+            let dataset = ingest::parse(&file.name, &bytes, &options)
                 .map_err(|source| WebError::Ingest {
                     name: file.name.clone(),
                     source,

@@ -22,8 +22,8 @@ use crate::rul::{self, RulEvaluation};
 use crate::train::Control;
 
 use super::messages::{
-    self, Evaluated, FromWorker, LoadModelRequest, NamedFile, RulEvaluated, RulLoadRequest,
-    RulTrainRequest, RulTrained, ToWorker, TrainRequest, Trained,
+    self, BlobFile, Evaluated, FromWorker, LoadModelRequest, NamedFile, ParseRequest, Parsed,
+    RulEvaluated, RulLoadRequest, RulTrainRequest, RulTrained, ToWorker, TrainRequest, Trained,
 };
 use super::{WebError, backend, dom};
 
@@ -92,6 +92,11 @@ fn handle(jobs: &Rc<Jobs>, data: JsValue) {
                 Err(err) => post(&FromWorker::failed(&err)),
             }
         }),
+        ToWorker::Parse(request) => spawn_job(jobs, move |_| async move {
+            parse_for_page(&request, &post)
+                .await
+                .map(|parsed| FromWorker::Parsed(Box::new(parsed)))
+        }),
         ToWorker::Train(request) => spawn_job(jobs, move |stop| async move {
             train(request, &stop, &post)
                 .await
@@ -140,6 +145,54 @@ where
             }
         }
     });
+}
+
+/// Reads a data file for the page, posting progress as it goes.
+pub async fn parse_for_page(
+    request: &ParseRequest,
+    send: &dyn Fn(&FromWorker),
+) -> Result<Parsed, WebError> {
+    let started = js_sys::Date::now();
+    let options = IngestOptions {
+        max_bytes: request.max_bytes,
+        ..IngestOptions::default()
+    };
+    let file = &request.file;
+    // Checked before reading, as ingest would after.
+    if file.size() > request.max_bytes {
+        let source = ingest::IngestError::TooLarge {
+            size: file.size(),
+            limit: request.max_bytes,
+        };
+        let name = file.name.clone();
+        return Err(WebError::TooLarge { name, source });
+    }
+    let bytes = file.bytes().await?;
+    let mut report = |progress| send(&FromWorker::ParseProgress { progress });
+    let ingested = ingest::parse_with_progress(&file.name, &bytes, &options, &mut report).map_err(
+        |source| WebError::Ingest {
+            name: file.name.clone(),
+            source,
+        },
+    )?;
+    let dataset = &ingested.dataset;
+    Ok(Parsed {
+        name: dataset.name.clone(),
+        channels: dataset.channels.iter().map(|c| c.name.clone()).collect(),
+        rows: dataset.len(),
+        setup: pipeline::Setup::suggest(dataset),
+        report: ingested.report,
+        seconds: (js_sys::Date::now() - started) / 1000.0,
+        worker_memory: dom::wasm_memory_bytes(),
+    })
+}
+
+async fn read_blob(name: &str, data: &web_sys::Blob) -> Result<Vec<u8>, WebError> {
+    let file = BlobFile {
+        name: name.to_owned(),
+        data: data.clone(),
+    };
+    file.bytes().await
 }
 
 fn parse(name: &str, bytes: &[u8], max_bytes: usize) -> Result<Dataset, WebError> {
@@ -294,7 +347,8 @@ pub async fn train(
 ) -> Result<Trained, WebError> {
     let selected = backend::select(request.backend).await?;
     send(&FromWorker::Backend(selected.info.clone()));
-    let dataset = parse(&request.name, &request.bytes, request.max_bytes)?;
+    let bytes = read_blob(&request.name, &request.data).await?;
+    let dataset = parse(&request.name, &bytes, request.max_bytes)?;
     let device = &selected.device;
 
     let model = pipeline::train(
@@ -334,7 +388,8 @@ pub async fn load_model(
 ) -> Result<Evaluated, WebError> {
     let selected = backend::select(request.backend).await?;
     send(&FromWorker::Backend(selected.info.clone()));
-    let dataset = parse(&request.name, &request.bytes, request.max_bytes)?;
+    let bytes = read_blob(&request.name, &request.data).await?;
+    let dataset = parse(&request.name, &bytes, request.max_bytes)?;
     let device = &selected.device;
 
     let model = TrainedModel::from_file_bytes(&request.model, device).await?;

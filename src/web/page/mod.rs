@@ -6,6 +6,7 @@
 //! it replace the dataset, so a bad file leaves the dataset, the model and
 //! the charts as they were and only fills the error box.
 
+mod project;
 mod rul;
 mod twin;
 
@@ -21,14 +22,15 @@ use web_sys::{
 
 use crate::artifact::ModelMeta;
 use crate::chart::{ForecastView, LossView};
-use crate::ingest::{self, IngestError, IngestOptions, Ingested};
-use crate::pipeline::{Evaluation, Setup};
+use crate::ingest::{IngestError, ParseProgress};
+use crate::pipeline::Evaluation;
 use crate::train::{Progress, StopReason};
 
 use super::chart::{self as chart_ui, ChartElements, ChartHost, ChartState};
 use super::elements::{Demo, Elements};
 use super::messages::{
-    self, Evaluated, FromWorker, LoadModelRequest, ToWorker, TrainRequest, Trained,
+    self, BlobFile, Evaluated, FromWorker, LoadModelRequest, ParseRequest, Parsed, ToWorker,
+    TrainRequest, Trained,
 };
 use super::{WebError, backend, dom, view};
 
@@ -36,11 +38,21 @@ use super::{WebError, backend, dom, view};
 /// otherwise (the end-to-end tests lower it).
 const DEFAULT_MAX_BYTES: usize = 200 * 1024 * 1024;
 
-/// The dataset on show, with the file it came from.
+/// The dataset on show, with the file it came from. The page keeps what
+/// the worker reported of it; the worker reads the bytes again for a job.
 struct Loaded {
-    bytes: Vec<u8>,
-    ingested: Ingested,
+    file: BlobFile,
+    parsed: Parsed,
     demo: Option<&'static Demo>,
+    /// Tells this file from another of the same name in the saved project.
+    id: u32,
+}
+
+/// A file the worker is reading for the page.
+struct Reading {
+    file: BlobFile,
+    demo: Option<&'static Demo>,
+    max_bytes: usize,
 }
 
 impl Loaded {
@@ -85,6 +97,8 @@ impl Task {
 /// What the worker is doing for the page.
 enum Job {
     Idle,
+    /// Reading a data file; it becomes the dataset on success.
+    Parsing(Reading),
     Training,
     /// Loading a model file; its bytes become the current model on success.
     LoadingModel(Vec<u8>),
@@ -113,6 +127,14 @@ struct App {
     rul_results: Option<rul::RulResults>,
     chart: ChartState,
     chart_el: ChartElements,
+    /// Messages waiting for the worker to start.
+    queued: Vec<ToWorker>,
+    /// Bumped by every change worth saving.
+    revision: u64,
+    /// Whether changes are saved (off until the saved project is back).
+    autosave: bool,
+    /// What a project restore does once its series is read.
+    restore: project::RestorePlan,
 }
 
 impl ChartHost for App {
@@ -171,6 +193,10 @@ fn start() -> Result<(), WebError> {
         rul_results: None,
         chart: ChartState::default(),
         chart_el: chart_el.clone(),
+        queued: Vec::new(),
+        revision: 0,
+        autosave: false,
+        restore: project::RestorePlan::default(),
     }));
 
     {
@@ -183,28 +209,58 @@ fn start() -> Result<(), WebError> {
     install_handlers(&app)?;
     rul::install_handlers(&app)?;
     super::chart::install(&app, &chart_el)?;
-    // The page opens on the live twin of the simulated pump, unless
-    // `?task=forecast` or a `?demo=` (a forecast or fleet demo) says
-    // otherwise; the forecast demo loads either way.
+    project::install(&app)?;
+    // The page opens on the project saved in this browser, if any (not
+    // when the address asks for a task or a demo); otherwise on the live
+    // twin of the simulated pump, unless `?task=forecast` or a `?demo=` (a
+    // forecast or fleet demo) says otherwise; the forecast demo loads
+    // either way.
     let wanted = query_param("demo");
-    let task = match query_param("task").as_deref() {
+    let asked = query_param("task");
+    let task = match asked.as_deref() {
         Some("forecast") => Task::Forecast,
         Some("rul") => Task::Rul,
         _ if wanted.is_some() => Task::Forecast,
         _ => Task::Twin,
     };
     app.borrow_mut().set_task(task);
-    twin::install(task == Task::Twin)?;
-    if wanted.as_deref() == Some(rul::FLEET_DEMO.key) {
-        wasm_bindgen_futures::spawn_local(rul::load_fleet_demo(Rc::clone(&app)));
+    twin::install(false)?;
+    let explicit = wanted.is_some() || asked.is_some();
+    wasm_bindgen_futures::spawn_local(async move {
+        let restored = if explicit {
+            Ok(false)
+        } else {
+            project::open_saved(&app).await
+        };
+        match restored {
+            Ok(true) => {}
+            Ok(false) => open_default(&app, task, wanted.as_deref()).await,
+            Err(err) => {
+                app.borrow()
+                    .show_error(&format!("{err}; the page starts afresh instead."));
+                open_default(&app, task, wanted.as_deref()).await;
+            }
+        }
+        app.borrow_mut().autosave = true;
+    });
+    Ok(())
+}
+
+/// Opens the page's default: the twin on the simulator (when it is the
+/// task) and a demo.
+async fn open_default(app: &Shared, task: Task, wanted: Option<&str>) {
+    if task == Task::Twin {
+        twin::shown();
+    }
+    if wanted == Some(rul::FLEET_DEMO.key) {
+        rul::load_fleet_demo(Rc::clone(app)).await;
     } else {
         let demo = wanted
             .and_then(|key| Elements::DEMOS.iter().find(|demo| demo.key == key))
             .or_else(|| app.borrow().el.selected_demo())
             .unwrap_or(&Elements::DEMOS[0]);
-        wasm_bindgen_futures::spawn_local(load_demo(Rc::clone(&app), demo));
+        load_demo(Rc::clone(app), demo).await;
     }
-    Ok(())
 }
 
 /// The value of `name` in the page's query string.
@@ -387,7 +443,7 @@ fn first_file(event: &Event) -> Option<File> {
 async fn load_any(app: Shared, file: File) {
     let task = app.borrow().task;
     match task {
-        Task::Forecast | Task::Twin => load_file(app, file).await,
+        Task::Forecast | Task::Twin => load_file(&app, file),
         Task::Rul => rul::load_fleet_file(app, file, rul::FleetRole::Train).await,
     }
 }
@@ -395,13 +451,19 @@ async fn load_any(app: Shared, file: File) {
 async fn load_demo(app: Shared, demo: &'static Demo) {
     app.borrow()
         .set_status(&format!("Loading the demo data {}…", demo.file_name));
-    match dom::fetch_bytes(demo.url).await {
-        Ok(bytes) => accept_file(&app, demo.file_name.to_owned(), bytes, Some(demo)),
+    match dom::fetch_blob(demo.url).await {
+        Ok(data) => {
+            let file = BlobFile {
+                name: demo.file_name.to_owned(),
+                data,
+            };
+            accept_file(&app, file, Some(demo));
+        }
         Err(err) => app.borrow().reject(&err),
     }
 }
 
-async fn load_file(app: Shared, file: File) {
+fn load_file(app: &Shared, file: File) {
     let name = file.name();
     let max_bytes = app.borrow().max_bytes;
     // Checked before reading, so a huge file is never pulled into memory.
@@ -414,39 +476,39 @@ async fn load_file(app: Shared, file: File) {
         app.borrow().reject(&WebError::TooLarge { name, source });
         return;
     }
-    app.borrow().set_status(&format!("Reading {name}…"));
-    match dom::read_file(&file).await {
-        Ok(bytes) => accept_file(&app, name, bytes, None),
-        Err(err) => app.borrow().reject(&err),
-    }
+    // A `File` is a `Blob`: the worker reads it, the page never does.
+    let data: web_sys::Blob = file.unchecked_into();
+    accept_file(app, BlobFile { name, data }, None);
 }
 
-/// Parses `bytes` and, if that works, makes it the dataset.
-fn accept_file(app: &Shared, name: String, bytes: Vec<u8>, demo: Option<&'static Demo>) {
+/// Has the worker read `file`; if that works it becomes the dataset
+/// ([`App::on_parsed`]). The page only hands the worker the browser's
+/// handle on the file, so a file of a million rows does not freeze it.
+fn accept_file(app: &Shared, file: BlobFile, demo: Option<&'static Demo>) {
+    let mut app = app.borrow_mut();
+    if !matches!(app.job, Job::Idle) {
+        return app.reject(&WebError::Busy);
+    }
     // The page's limit guards against the user's files, not its own demos.
     let max_bytes = if demo.is_some() {
         usize::MAX
     } else {
-        app.borrow().max_bytes
+        app.max_bytes
     };
-    let options = IngestOptions {
+    let request = ToWorker::Parse(ParseRequest {
+        file: file.clone(),
         max_bytes,
-        ..IngestOptions::default()
-    };
-    // Known limitation: parsing runs on the page's thread, so a file of
-    // hundreds of megabytes freezes the page for a few seconds.
-    match ingest::parse(&name, &bytes, &options) {
-        Ok(ingested) => {
-            // The twin can replay what the Forecast task loaded.
-            twin::dataset_loaded(&name, &bytes, max_bytes);
-            app.borrow_mut().set_dataset(Loaded {
-                bytes,
-                ingested,
-                demo,
-            });
-        }
-        Err(source) => app.borrow().reject(&WebError::Ingest { name, source }),
-    }
+    });
+    app.clear_error();
+    app.set_status(&format!("Reading {}…", file.name));
+    app.job = Job::Parsing(Reading {
+        file,
+        demo,
+        max_bytes,
+    });
+    app.set_busy(true);
+    app.el.progress.set_value(0.0);
+    app.send(request);
 }
 
 async fn load_model_file(app: Shared, file: File) {
@@ -460,11 +522,14 @@ async fn load_model_file(app: Shared, file: File) {
         app.borrow().reject(&WebError::TooLarge { name, source });
         return;
     }
-    let model = match dom::read_file(&file).await {
-        Ok(model) => model,
-        Err(err) => return app.borrow().reject(&err),
-    };
+    match dom::read_file(&file).await {
+        Ok(model) => load_model_bytes(&app, name, model),
+        Err(err) => app.borrow().reject(&err),
+    }
+}
 
+/// Takes a model file: scores it on the data of its task.
+fn load_model_bytes(app: &Shared, name: String, model: Vec<u8>) {
     let mut app = app.borrow_mut();
     // The header says which task the model is for; a file that is no
     // model at all is refused here, before anything changes.
@@ -487,14 +552,8 @@ async fn load_model_file(app: Shared, file: File) {
         (_, false, _) => Err(WebError::Input(
             "the worker is still starting; try again".to_owned(),
         )),
-        (_, _, Job::Training | Job::LoadingModel(_)) => Err(WebError::Busy),
-        (Some(loaded), true, Job::Idle) => Ok(LoadModelRequest {
-            model: model.clone().into(),
-            name: loaded.ingested.dataset.name.clone(),
-            bytes: loaded.bytes.clone().into(),
-            max_bytes: loaded.limit(app.max_bytes),
-            backend: app.el.backend_choice(),
-        }),
+        (_, _, Job::Training | Job::LoadingModel(_) | Job::Parsing(_)) => Err(WebError::Busy),
+        (Some(loaded), true, Job::Idle) => Ok(app.load_model_request(loaded, &model)),
     };
     match request {
         Ok(request) => {
@@ -568,7 +627,12 @@ fn on_worker_message(app: &Shared, data: JsValue) {
                 app.worker_ready = true;
                 let backend = app.el.backend_choice();
                 app.post(&ToWorker::Probe { backend });
+                for message in std::mem::take(&mut app.queued) {
+                    app.post(&message);
+                }
             }
+            FromWorker::ParseProgress { progress } => app.on_parse_progress(progress),
+            FromWorker::Parsed(parsed) => app.on_parsed(*parsed),
             FromWorker::Backend(info) => app
                 .el
                 .backend_label
@@ -581,10 +645,15 @@ fn on_worker_message(app: &Shared, data: JsValue) {
             // The twin has a worker of its own.
             FromWorker::TwinUpdate { .. } => {}
             FromWorker::Failed { message, internal } => {
-                app.job = Job::Idle;
+                let job = std::mem::replace(&mut app.job, Job::Idle);
                 app.set_busy(false);
-                app.show_error(&message);
-                app.set_status("Ready.");
+                if matches!(job, Job::Parsing(_)) {
+                    // The file was not taken: what was loaded stays.
+                    app.reject(&WebError::Input(message));
+                } else {
+                    app.show_error(&message);
+                    app.set_status("Ready.");
+                }
                 restart = internal;
             }
         }
@@ -598,6 +667,81 @@ fn on_worker_message(app: &Shared, data: JsValue) {
 }
 
 impl App {
+    /// Posts `message` now, or as soon as the worker is ready.
+    fn send(&mut self, message: ToWorker) {
+        if self.worker_ready {
+            self.post(&message);
+        } else {
+            self.queued.push(message);
+        }
+    }
+
+    fn load_model_request(&self, loaded: &Loaded, model: &[u8]) -> LoadModelRequest {
+        LoadModelRequest {
+            model: model.to_vec().into(),
+            name: loaded.parsed.name.clone(),
+            data: loaded.file.data.clone(),
+            max_bytes: loaded.limit(self.max_bytes),
+            backend: self.el.backend_choice(),
+        }
+    }
+
+    /// Scores a restored project's forecast model on the series just read.
+    fn restore_model(&mut self, model: Vec<u8>) {
+        let request = match (&self.dataset, self.worker_ready, &self.job) {
+            (Some(loaded), true, Job::Idle) => self.load_model_request(loaded, &model),
+            _ => return,
+        };
+        self.post(&ToWorker::LoadModel(request));
+        self.job = Job::LoadingModel(model);
+        self.set_busy(true);
+        self.set_status("Scoring the project's model on its data…");
+    }
+
+    fn on_parse_progress(&self, progress: ParseProgress) {
+        let Job::Parsing(reading) = &self.job else {
+            return;
+        };
+        let total = progress.bytes_total.max(1) as f64;
+        self.el.progress.set_max(total);
+        self.el.progress.set_value(progress.bytes_done as f64);
+        let text = format!(
+            "Reading {}: {:.0} % ({} rows)",
+            reading.file.name,
+            100.0 * progress.bytes_done as f64 / total,
+            progress.rows
+        );
+        self.el.progress_text.set_text_content(Some(&text));
+    }
+
+    fn on_parsed(&mut self, parsed: Parsed) {
+        let Job::Parsing(reading) = std::mem::replace(&mut self.job, Job::Idle) else {
+            return;
+        };
+        self.set_busy(false);
+        self.el.progress.set_value(self.el.progress.max());
+        // The twin can replay what the Forecast task loaded.
+        twin::dataset_loaded(reading.file.clone(), reading.max_bytes, parsed.rows);
+        let _ = self
+            .el
+            .report
+            .set_attribute("data-parse-seconds", &parsed.seconds.to_string());
+        let _ = self
+            .el
+            .report
+            .set_attribute("data-worker-memory", &parsed.worker_memory.to_string());
+        let _ = self
+            .el
+            .report
+            .set_attribute("data-page-memory", &dom::wasm_memory_bytes().to_string());
+        self.set_dataset(Loaded {
+            file: reading.file,
+            parsed,
+            demo: reading.demo,
+            id: (js_sys::Math::random() * f64::from(u32::MAX)) as u32,
+        });
+    }
+
     fn post(&self, message: &ToWorker) {
         let posted = self.worker.as_ref().map_or(
             Err(WebError::Input(
@@ -633,7 +777,7 @@ impl App {
                 self.el.show_source(
                     self.dataset
                         .as_ref()
-                        .map(|d| (d.demo, d.ingested.dataset.name.as_str())),
+                        .map(|d| (d.demo, d.parsed.name.as_str())),
                 );
                 self.dataset.is_some()
             }
@@ -649,21 +793,35 @@ impl App {
 
     fn set_dataset(&mut self, loaded: Loaded) {
         self.clear_error();
-        let dataset = &loaded.ingested.dataset;
-        let report = &loaded.ingested.report;
-        if let Err(err) =
-            view::render_report(&self.el.document, &self.el.report, &dataset.name, report)
-        {
+        let parsed = &loaded.parsed;
+        if let Err(err) = view::render_report(
+            &self.el.document,
+            &self.el.report,
+            &parsed.name,
+            &parsed.report,
+        ) {
             self.show_error(&err.to_string());
         }
-        self.el.fill_setup(dataset, &Setup::suggest(dataset));
+        // A restored project brings its own column roles and settings.
+        let setup = match self.restore.setup.take() {
+            Some(setup)
+                if setup
+                    .input_channels()
+                    .iter()
+                    .all(|c| parsed.channels.contains(c)) =>
+            {
+                setup
+            }
+            _ => parsed.setup.clone(),
+        };
+        self.el.fill_setup(&parsed.channels, &setup);
         self.el
-            .show_source(Some((loaded.demo, dataset.name.as_str())));
+            .show_source(Some((loaded.demo, parsed.name.as_str())));
         self.set_status(&format!(
             "Loaded {} ({} rows, {} channels). Choose the targets and press Train.",
-            dataset.name,
-            dataset.len(),
-            dataset.channels.len()
+            parsed.name,
+            parsed.rows,
+            parsed.channels.len()
         ));
         // The old forecast belongs to the old data; the model itself stays.
         self.results = None;
@@ -676,6 +834,10 @@ impl App {
         self.el.fill_views(&[]);
         self.dataset = Some(loaded);
         self.draw_charts();
+        self.revision += 1;
+        if let Some(model) = self.restore.model.take() {
+            self.restore_model(model);
+        }
     }
 
     /// Whether the worker can take a job now.
@@ -705,6 +867,7 @@ impl App {
     /// Shows the elements of `task` and hides those of the other.
     fn set_task(&mut self, task: Task) {
         self.task = task;
+        self.revision += 1;
         self.el.show_task(task.key());
         self.draw_charts();
     }
@@ -716,10 +879,12 @@ impl App {
             .ok_or_else(|| WebError::Input("load a dataset first".to_owned()))?;
         self.check_worker()?;
         Ok(TrainRequest {
-            name: loaded.ingested.dataset.name.clone(),
-            bytes: loaded.bytes.clone().into(),
+            name: loaded.parsed.name.clone(),
+            data: loaded.file.data.clone(),
             max_bytes: loaded.limit(self.max_bytes),
-            setup: self.el.read_setup(&loaded.ingested.dataset)?,
+            setup: self
+                .el
+                .read_setup(&loaded.parsed.channels, &loaded.parsed.setup)?,
             backend: self.el.backend_choice(),
         })
     }
@@ -847,6 +1012,7 @@ impl App {
             Err(err) => self.show_error(&WebError::js("preparing the download", &err).to_string()),
         }
         self.model = Some(model);
+        self.revision += 1;
     }
 
     fn draw_charts(&self) {

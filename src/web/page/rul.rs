@@ -10,6 +10,7 @@ use web_sys::File;
 
 use crate::artifact::ModelMeta;
 use crate::ingest::{self, FleetColumns, IngestError, IngestOptions, IngestedFleet};
+use crate::project::{DataFile, DataSource, FleetFiles};
 use crate::rul::{RulEvaluation, RulSetup};
 
 use super::super::messages::{
@@ -167,6 +168,68 @@ pub(super) async fn load_fleet_demo(app: Shared) {
     }
 }
 
+/// The fleet files of a saved project, read and checked; `None` when the
+/// project has none.
+pub(super) async fn read_fleet_files(files: &FleetFiles) -> Result<Option<FleetState>, WebError> {
+    async fn bytes_of(file: &DataFile) -> Result<Option<Vec<u8>>, WebError> {
+        match &file.source {
+            DataSource::Embedded { bytes } => Ok(Some(bytes.to_vec())),
+            DataSource::Demo { .. } => {
+                let demo = &FLEET_DEMO;
+                let url = [demo.train, demo.test, demo.rul]
+                    .into_iter()
+                    .find(|(name, _)| *name == file.name)
+                    .map(|(_, url)| url)
+                    .ok_or_else(|| {
+                        WebError::Input(format!("the project names no demo file `{}`", file.name))
+                    })?;
+                dom::fetch_bytes(url).await.map(Some)
+            }
+            // The page keeps fleet files inside its saves.
+            DataSource::Omitted { .. } | DataSource::Browser { .. } => Ok(None),
+        }
+    }
+    let demo = [&files.train, &files.test, &files.true_rul]
+        .into_iter()
+        .flatten()
+        .any(|file| matches!(file.source, DataSource::Demo { .. }));
+    let mut state = FleetState {
+        demo,
+        ..FleetState::default()
+    };
+    for (file, role) in [
+        (&files.train, FleetRole::Train),
+        (&files.test, FleetRole::Test),
+    ] {
+        let Some(file) = file else { continue };
+        let Some(bytes) = bytes_of(file).await? else {
+            continue;
+        };
+        let ingested = parse_fleet(&file.name, &bytes, usize::MAX)?;
+        let loaded = LoadedFleet {
+            name: file.name.clone(),
+            bytes,
+            ingested,
+        };
+        match role {
+            FleetRole::Train => state.train = Some(loaded),
+            FleetRole::Test => state.test = Some(loaded),
+        }
+    }
+    if let Some(file) = &files.true_rul
+        && let Some(bytes) = bytes_of(file).await?
+    {
+        let count = parse_true_rul(&file.name, &bytes, usize::MAX)?;
+        state.true_rul = Some(TrueRul {
+            name: file.name.clone(),
+            bytes,
+            count,
+        });
+    }
+    let any = state.train.is_some() || state.test.is_some() || state.true_rul.is_some();
+    Ok(any.then_some(state))
+}
+
 /// Reads a training or test fleet file chosen by the user.
 pub(super) async fn load_fleet_file(app: Shared, file: File, role: FleetRole) {
     let Some(bytes) = read_checked(&app, &file).await else {
@@ -317,6 +380,34 @@ impl App {
         })
     }
 
+    /// The fleet files on show, for the project.
+    pub(super) fn fleet_files(&self) -> FleetFiles {
+        let demo = self.fleet.demo;
+        let file = |name: &str, bytes: &[u8]| {
+            if demo {
+                DataFile::demo(name, FLEET_DEMO.key)
+            } else {
+                DataFile::keep(name, bytes)
+            }
+        };
+        FleetFiles {
+            train: self.fleet.train.as_ref().map(|f| file(&f.name, &f.bytes)),
+            test: self.fleet.test.as_ref().map(|f| file(&f.name, &f.bytes)),
+            true_rul: self
+                .fleet
+                .true_rul
+                .as_ref()
+                .map(|f| file(&f.name, &f.bytes)),
+        }
+    }
+
+    /// Shows a restored fleet.
+    pub(super) fn set_fleet(&mut self, fleet: FleetState) {
+        self.fleet = fleet;
+        self.rul_results = None;
+        self.fleet_changed(true);
+    }
+
     /// Points the demo selector back at the fleet on show; whether one is.
     pub(super) fn restore_fleet_source(&self) -> bool {
         self.el.show_fleet_source(
@@ -330,6 +421,7 @@ impl App {
     /// RUL setup form.
     pub(super) fn fleet_changed(&mut self, refill_setup: bool) {
         self.clear_error();
+        self.revision += 1;
         let mut reports = Vec::new();
         if let Some(train) = &self.fleet.train {
             reports.push((

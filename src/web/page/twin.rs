@@ -17,13 +17,14 @@ use web_sys::{
 use crate::chart::live::{LiveView, StateSpan};
 use crate::chart::{BandSegment, ForecastSegment, ForecastView, SeriesLabels};
 use crate::live::{Ahead, ModelKind, Step};
-use crate::session::SessionConfig;
+use crate::project::TwinProject;
+use crate::session::{OperatorAction, SessionConfig, SessionHistory};
 use crate::twin::{
     Event as TwinEvent, EventLog, FaultKind, HealthState, SimChannel, SimConfig, TwinConfig,
 };
 
 use super::super::messages::{
-    self, FromWorker, NamedFile, ToWorker, TwinCommand, TwinSource, TwinStartRequest, TwinUpdate,
+    self, BlobFile, FromWorker, ToWorker, TwinCommand, TwinSource, TwinStartRequest, TwinUpdate,
 };
 use super::super::{WebError, dom, view};
 
@@ -127,11 +128,12 @@ struct TwinWorker {
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
 
-/// A file the Forecast task loaded, for replay.
+/// A file the Forecast task loaded, for replay (the same bytes as the
+/// task's, not a copy).
 struct LoadedFile {
-    name: String,
-    bytes: Vec<u8>,
+    file: BlobFile,
     max_bytes: usize,
+    rows: usize,
 }
 
 struct TwinPage {
@@ -155,6 +157,21 @@ struct TwinPage {
     draw_pending: bool,
     /// Settings the user applied, for the next sessions of this source.
     custom_config: Option<TwinConfig>,
+    /// The running session, for the project.
+    session: Option<Running>,
+    /// Bumped by every update, so the project knows when to save.
+    revision: u64,
+}
+
+/// A running session as the project keeps it.
+#[derive(Clone)]
+struct Running {
+    /// The settings it started with.
+    config: SessionConfig,
+    /// What it did since.
+    history: SessionHistory,
+    /// Whether it streams.
+    playing: bool,
 }
 
 type Shared = Rc<RefCell<TwinPage>>;
@@ -178,6 +195,8 @@ pub(super) fn install(play: bool) -> Result<(), WebError> {
         events_shown: 0,
         draw_pending: false,
         custom_config: None,
+        session: None,
+        revision: 0,
     }));
     spawn_worker(&page)?;
     install_handlers(&page)?;
@@ -201,12 +220,12 @@ pub(super) fn shown() {
 }
 
 /// The Forecast task loaded `name`: it can be replayed.
-pub(super) fn dataset_loaded(name: &str, bytes: &[u8], max_bytes: usize) {
+pub(super) fn dataset_loaded(file: BlobFile, max_bytes: usize, rows: usize) {
     if let Some(page) = PAGE.with(|cell| cell.borrow().clone()) {
         page.borrow_mut().dataset = Some(LoadedFile {
-            name: name.to_owned(),
-            bytes: bytes.to_vec(),
+            file,
             max_bytes,
+            rows,
         });
     }
 }
@@ -363,6 +382,11 @@ fn command(page: &Shared, command: TwinCommand) {
 
 /// Starts a session on the chosen source (fetching the NAB demo first).
 fn start(page: &Shared) {
+    start_with(page, None);
+}
+
+/// Starts a session on the chosen source, or rebuilds a saved one.
+fn start_with(page: &Shared, resume: Option<Resume>) {
     let source = page.borrow().el.source.value();
     page.borrow_mut().started = true;
     page.borrow().clear_error();
@@ -373,7 +397,7 @@ fn start(page: &Shared) {
                 page.borrow()
                     .set_note("Loading the NAB machine temperature series…");
                 match nab_source().await {
-                    Ok(source) => send_start(&page, source, 2000),
+                    Ok(source) => send_start(&page, source, 2000, resume),
                     Err(err) => page.borrow().show_error(&err.to_string()),
                 }
             });
@@ -383,19 +407,16 @@ fn start(page: &Shared) {
                 .borrow()
                 .dataset
                 .as_ref()
-                .map(|file| TwinSource::Replay {
-                    file: NamedFile {
-                        name: file.name.clone(),
-                        bytes: file.bytes.clone().into(),
-                    },
+                .map(|loaded| TwinSource::Replay {
+                    file: loaded.file.clone(),
                     channels: Vec::new(),
                     labels: Vec::new(),
-                    max_bytes: file.max_bytes,
+                    max_bytes: loaded.max_bytes,
                 });
             match source {
                 Some(source) => {
                     let rows = page.borrow().dataset_rows();
-                    send_start(page, source, (rows / 5).clamp(100, 2000));
+                    send_start(page, source, (rows / 5).clamp(100, 2000), resume);
                 }
                 None => page.borrow().show_error(
                     "no data is loaded yet: load a file or a demo in the Forecast task first",
@@ -408,12 +429,13 @@ fn start(page: &Shared) {
                 config: SimConfig::default(),
             },
             720,
+            resume,
         ),
     }
 }
 
 async fn nab_source() -> Result<TwinSource, WebError> {
-    let bytes = dom::fetch_bytes(NAB_DATA).await?;
+    let data = dom::fetch_blob(NAB_DATA).await?;
     let json = dom::fetch_bytes(NAB_LABELS).await?;
     let text = String::from_utf8_lossy(&json);
     let labels = crate::detect::parse_windows(&text, NAB_FILE)
@@ -422,9 +444,9 @@ async fn nab_source() -> Result<TwinSource, WebError> {
         .map(|window| (window.start_secs, window.end_secs))
         .collect();
     Ok(TwinSource::Replay {
-        file: NamedFile {
+        file: BlobFile {
             name: NAB_FILE.to_owned(),
-            bytes: bytes.into(),
+            data,
         },
         channels: Vec::new(),
         labels,
@@ -433,7 +455,86 @@ async fn nab_source() -> Result<TwinSource, WebError> {
     })
 }
 
-fn send_start(page: &Shared, source: TwinSource, commissioning: usize) {
+/// The twin's part of the project, once a session runs.
+pub(super) fn snapshot() -> Option<TwinProject> {
+    let page = PAGE.with(|cell| cell.borrow().clone())?;
+    let page = page.borrow();
+    let running = page.session.clone()?;
+    Some(TwinProject {
+        source: page.el.source.value(),
+        config: running.config,
+        custom: page.custom_config.is_some(),
+        speed: page.speed(),
+        playing: running.playing,
+        history: running.history,
+        events: page.events.clone(),
+    })
+}
+
+/// Counts the twin's updates: a new value means there is more to save.
+pub(super) fn revision() -> u64 {
+    PAGE.with(|cell| {
+        cell.borrow()
+            .as_ref()
+            .map_or(0, |page| page.borrow().revision)
+    })
+}
+
+/// Rebuilds a saved session: the same source, settings, faults and
+/// operator actions, up to the same reading.
+pub(super) fn restore(saved: TwinProject) {
+    let Some(page) = PAGE.with(|cell| cell.borrow().clone()) else {
+        return;
+    };
+    {
+        let mut page = page.borrow_mut();
+        let el = &page.el;
+        el.source.set_value(&saved.source);
+        if el.source.selected_index() < 0 {
+            el.source.set_value("sim");
+        }
+        let model = match saved.config.live.model {
+            ModelKind::Lstm => "lstm",
+            ModelKind::LinearAr => "linear_ar",
+        };
+        el.model.set_value(model);
+        // The box shows the last choice: the start's, or a later toggle.
+        let adapting = saved
+            .history
+            .actions
+            .iter()
+            .rev()
+            .find_map(|timed| match timed.action {
+                OperatorAction::Adaptation { enabled } => Some(enabled),
+                _ => None,
+            })
+            .unwrap_or(saved.config.live.adaptation.enabled);
+        el.adapt.set_checked(adapting);
+        el.speed.set_value(&saved.speed.to_string());
+        if el.speed.selected_index() < 0 {
+            el.speed.set_value("1000");
+        }
+        page.custom_config = saved.custom.then(|| saved.config.twin.clone()).flatten();
+        page.events = saved.events;
+        page.render_events();
+        page.events_shown = page.events.len();
+    }
+    let resume = Resume {
+        config: saved.config,
+        history: saved.history,
+        playing: saved.playing,
+    };
+    start_with(&page, Some(resume));
+}
+
+/// A saved session to rebuild.
+struct Resume {
+    config: SessionConfig,
+    history: SessionHistory,
+    playing: bool,
+}
+
+fn send_start(page: &Shared, source: TwinSource, commissioning: usize, resume: Option<Resume>) {
     let simulator = matches!(source, TwinSource::Simulator { .. });
     let mut page = page.borrow_mut();
     let mut config = SessionConfig {
@@ -447,11 +548,21 @@ fn send_start(page: &Shared, source: TwinSource, commissioning: usize) {
         ModelKind::LinearAr
     };
     config.twin.clone_from(&page.custom_config);
+    let (config, resume, playing) = match resume {
+        Some(saved) => (saved.config, Some(saved.history), saved.playing),
+        None => (config, None, true),
+    };
+    page.session = Some(Running {
+        config: config.clone(),
+        history: resume.clone().unwrap_or_default(),
+        playing,
+    });
     let request = ToWorker::TwinStart(Box::new(TwinStartRequest {
         source,
         config,
         speed: page.speed(),
-        playing: true,
+        playing,
+        resume,
     }));
     page.el.faults.set_hidden(!simulator);
     page.set_note("Commissioning: fitting the forecaster on the first readings…");
@@ -493,9 +604,7 @@ impl TwinPage {
     }
 
     fn dataset_rows(&self) -> usize {
-        self.dataset
-            .as_ref()
-            .map_or(0, |file| file.bytes.split(|&b| b == b'\n').count())
+        self.dataset.as_ref().map_or(0, |file| file.rows)
     }
 
     /// The settings in the JSON editor, checked: they must parse, fit
@@ -577,6 +686,11 @@ impl TwinPage {
 
     /// Takes in what the worker reports and shows it.
     fn apply(&mut self, update: TwinUpdate) {
+        self.revision += 1;
+        if let Some(running) = self.session.as_mut() {
+            running.history.clone_from(&update.history);
+            running.playing = update.playing;
+        }
         if update.reset {
             self.steps.clear();
             self.spans.clear();
