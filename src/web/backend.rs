@@ -4,7 +4,9 @@
 //!
 //! burn can start its WebGPU runtime only once per module instance, so the
 //! outcome of the first attempt (the device, or why there is none) is kept
-//! for the life of the page or the worker.
+//! for the life of the page or the worker. A device that is lost later
+//! ([`mark_lost`], after a job failed on it and then ran on the CPU) stays
+//! lost: `Auto` gives the CPU from then on.
 
 use std::cell::RefCell;
 
@@ -44,6 +46,40 @@ enum GpuState {
 
 thread_local! {
     static WEBGPU: RefCell<GpuState> = const { RefCell::new(GpuState::Untried) };
+    /// The browser's device behind burn's, to destroy when a test
+    /// simulates losing it.
+    #[cfg(feature = "gpu")]
+    static WGPU_DEVICE: RefCell<Option<burn::tensor::wgpu::wgpu::Device>> =
+        const { RefCell::new(None) };
+}
+
+/// From now on WebGPU is not used in this module instance: its device was
+/// lost (`reason`).
+pub fn mark_lost(reason: &str) {
+    log::warn!("WebGPU is lost: {reason}");
+    WEBGPU.with(|cell| {
+        *cell.borrow_mut() = GpuState::Unavailable(format!("the WebGPU device was lost: {reason}"));
+    });
+}
+
+/// Destroys the WebGPU device, as a driver reset or an unplugged GPU would
+/// (the page's `?simulate=gpu-loss` test hook). Returns whether there was
+/// one to destroy.
+#[must_use]
+pub fn destroy_device_for_test() -> bool {
+    #[cfg(feature = "gpu")]
+    {
+        WGPU_DEVICE.with(|cell| {
+            cell.borrow().as_ref().is_some_and(|device| {
+                device.destroy();
+                true
+            })
+        })
+    }
+    #[cfg(not(feature = "gpu"))]
+    {
+        false
+    }
 }
 
 /// The WebGPU device and its adapter's name, or why there is none.
@@ -81,10 +117,11 @@ pub async fn webgpu() -> Result<(Device, String), String> {
 #[cfg(feature = "gpu")]
 async fn start_webgpu() -> Result<(Device, String), String> {
     let adapter = adapter_name().await?;
-    let device = Device::wgpu_options()
-        .init_async()
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup_async()
         .await
         .map_err(|err| format!("WebGPU did not start: {err}"))?;
+    WGPU_DEVICE.with(|cell| *cell.borrow_mut() = Some(setup.device));
     Ok((device, adapter))
 }
 

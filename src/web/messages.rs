@@ -238,6 +238,9 @@ pub enum ToWorker {
     /// Start a twin session (ending any running one); answered by
     /// `twin_update` messages while it runs.
     TwinStart(Box<TwinStartRequest>),
+    /// Destroy the WebGPU device, as a driver reset would (a test hook of
+    /// the page's `?simulate=gpu-loss`).
+    SimulateGpuLoss,
     /// Control the running twin session.
     TwinControl {
         /// What to do.
@@ -487,6 +490,12 @@ pub enum FromWorker {
         /// The update, CBOR-encoded.
         bytes: ByteBuf,
     },
+    /// A job failed on WebGPU and then ran on the CPU: WebGPU is not used
+    /// in this worker any more.
+    GpuLost {
+        /// What failed on WebGPU.
+        reason: String,
+    },
     /// A job failed; `internal` is set when the worker panicked and is gone.
     Failed {
         /// What went wrong, for the user.
@@ -559,4 +568,28 @@ pub fn decode_twin_update(bytes: &[u8]) -> Result<TwinUpdate, WebError> {
 /// Decodes a message posted by the other side.
 pub fn decode<T: for<'de> Deserialize<'de>>(value: JsValue) -> Result<T, WebError> {
     Ok(serde_wasm_bindgen::from_value(value)?)
+}
+
+impl ToWorker {
+    /// The same job on `backend` (a job that has none is returned as it is).
+    #[must_use]
+    pub fn on_backend(mut self, backend: BackendChoice) -> Self {
+        match &mut self {
+            Self::Train(request) => request.backend = backend,
+            Self::LoadModel(request) => request.backend = backend,
+            Self::TrainRul(request) => request.backend = backend,
+            Self::LoadRulModel(request) => request.backend = backend,
+            _ => {}
+        }
+        self
+    }
+
+    /// Whether this is a job that runs on a backend.
+    #[must_use]
+    pub fn is_job(&self) -> bool {
+        matches!(
+            self,
+            Self::Train(_) | Self::LoadModel(_) | Self::TrainRul(_) | Self::LoadRulModel(_)
+        )
+    }
 }

@@ -22,8 +22,9 @@ use crate::rul::{self, RulEvaluation};
 use crate::train::Control;
 
 use super::messages::{
-    self, BlobFile, Evaluated, FromWorker, LoadModelRequest, NamedFile, ParseRequest, Parsed,
-    RulEvaluated, RulLoadRequest, RulTrainRequest, RulTrained, ToWorker, TrainRequest, Trained,
+    self, BackendChoice, BackendKind, BlobFile, Evaluated, FromWorker, LoadModelRequest, NamedFile,
+    ParseRequest, Parsed, RulEvaluated, RulLoadRequest, RulTrainRequest, RulTrained, ToWorker,
+    TrainRequest, Trained,
 };
 use super::{WebError, backend, dom};
 
@@ -98,27 +99,87 @@ fn handle(jobs: &Rc<Jobs>, data: JsValue) {
                 .map(|parsed| FromWorker::Parsed(Box::new(parsed)))
         }),
         ToWorker::Train(request) => spawn_job(jobs, move |stop| async move {
-            train(request, &stop, &post)
-                .await
-                .map(|done| FromWorker::Trained(Box::new(done)))
+            with_cpu_fallback(request.backend, |backend| {
+                let request = TrainRequest {
+                    backend,
+                    ..request.clone()
+                };
+                let stop = Rc::clone(&stop);
+                async move { train(request, &stop, &post).await }
+            })
+            .await
+            .map(|done| FromWorker::Trained(Box::new(done)))
         }),
         ToWorker::LoadModel(request) => spawn_job(jobs, move |_| async move {
-            load_model(request, &post)
-                .await
-                .map(|done| FromWorker::Evaluated(Box::new(done)))
+            with_cpu_fallback(request.backend, |backend| {
+                let request = LoadModelRequest {
+                    backend,
+                    ..request.clone()
+                };
+                async move { load_model(request, &post).await }
+            })
+            .await
+            .map(|done| FromWorker::Evaluated(Box::new(done)))
         }),
         ToWorker::TrainRul(request) => spawn_job(jobs, move |stop| async move {
-            train_rul(*request, &stop, &post)
-                .await
-                .map(|done| FromWorker::RulTrained(Box::new(done)))
+            with_cpu_fallback(request.backend, |backend| {
+                let request = RulTrainRequest {
+                    backend,
+                    ..(*request).clone()
+                };
+                let stop = Rc::clone(&stop);
+                async move { train_rul(request, &stop, &post).await }
+            })
+            .await
+            .map(|done| FromWorker::RulTrained(Box::new(done)))
         }),
         ToWorker::LoadRulModel(request) => spawn_job(jobs, move |_| async move {
-            load_rul_model(*request, &post)
-                .await
-                .map(|done| FromWorker::RulEvaluated(Box::new(done)))
+            with_cpu_fallback(request.backend, |backend| {
+                let request = RulLoadRequest {
+                    backend,
+                    ..(*request).clone()
+                };
+                async move { load_rul_model(request, &post).await }
+            })
+            .await
+            .map(|done| FromWorker::RulEvaluated(Box::new(done)))
         }),
+        ToWorker::SimulateGpuLoss => {
+            let destroyed = backend::destroy_device_for_test();
+            log::warn!("simulated GPU loss: device destroyed: {destroyed}");
+        }
         ToWorker::TwinStart(request) => jobs.twin.start(*request, post),
         ToWorker::TwinControl { command } => jobs.twin.command(command),
+    }
+}
+
+/// Runs `job` on the `choice` of backend; when it fails on WebGPU it runs
+/// again on the CPU. If that works, the GPU was at fault (lost, reset,
+/// broken): WebGPU is not used again in this worker and the page is told.
+/// If the CPU fails too, the job itself was at fault and its error stands.
+async fn with_cpu_fallback<T, Fut>(
+    choice: BackendChoice,
+    mut job: impl FnMut(BackendChoice) -> Fut,
+) -> Result<T, WebError>
+where
+    Fut: Future<Output = Result<T, WebError>>,
+{
+    let on_gpu = choice != BackendChoice::Cpu
+        && backend::select(choice)
+            .await
+            .is_ok_and(|selected| selected.info.kind == BackendKind::Webgpu);
+    match job(choice).await {
+        Err(err) if on_gpu => {
+            log::warn!("a job failed on WebGPU ({err}); running it again on the CPU");
+            let again = job(BackendChoice::Cpu).await;
+            if again.is_ok() {
+                let reason = err.to_string();
+                backend::mark_lost(&reason);
+                post(&FromWorker::GpuLost { reason });
+            }
+            again
+        }
+        outcome => outcome,
     }
 }
 

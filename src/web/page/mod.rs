@@ -6,6 +6,7 @@
 //! it replace the dataset, so a bad file leaves the dataset, the model and
 //! the charts as they were and only fills the error box.
 
+mod gpu;
 mod project;
 mod rul;
 mod twin;
@@ -29,8 +30,8 @@ use crate::train::{Progress, StopReason};
 use super::chart::{self as chart_ui, ChartElements, ChartHost, ChartState};
 use super::elements::{Demo, Elements};
 use super::messages::{
-    self, BlobFile, Evaluated, FromWorker, LoadModelRequest, ParseRequest, Parsed, ToWorker,
-    TrainRequest, Trained,
+    self, BackendKind, BlobFile, Evaluated, FromWorker, LoadModelRequest, ParseRequest, Parsed,
+    ToWorker, TrainRequest, Trained,
 };
 use super::{WebError, backend, dom, view};
 
@@ -135,6 +136,11 @@ struct App {
     autosave: bool,
     /// What a project restore does once its series is read.
     restore: project::RestorePlan,
+    /// The last job posted, to send again on the CPU if its worker dies
+    /// on WebGPU.
+    last_job: Option<ToWorker>,
+    /// Whether the worker's last job ran on WebGPU.
+    on_webgpu: bool,
 }
 
 impl ChartHost for App {
@@ -197,6 +203,8 @@ fn start() -> Result<(), WebError> {
         revision: 0,
         autosave: false,
         restore: project::RestorePlan::default(),
+        last_job: None,
+        on_webgpu: false,
     }));
 
     {
@@ -210,6 +218,7 @@ fn start() -> Result<(), WebError> {
     rul::install_handlers(&app)?;
     super::chart::install(&app, &chart_el)?;
     project::install(&app)?;
+    gpu::install(&app)?;
     // The page opens on the project saved in this browser, if any (not
     // when the address asks for a task or a demo); otherwise on the live
     // twin of the simulated pump, unless `?task=forecast` or a `?demo=` (a
@@ -558,7 +567,7 @@ fn load_model_bytes(app: &Shared, name: String, model: Vec<u8>) {
     match request {
         Ok(request) => {
             app.clear_error();
-            app.post(&ToWorker::LoadModel(request));
+            app.post_job(ToWorker::LoadModel(request));
             app.job = Job::LoadingModel(model);
             app.set_busy(true);
             app.set_status(&format!("Loading the model {name}…"));
@@ -574,7 +583,7 @@ fn start_training(app: &Shared) {
         Ok(request) => {
             app.clear_error();
             let epochs = request.setup.training.epochs;
-            app.post(&ToWorker::Train(request));
+            app.post_job(ToWorker::Train(request));
             app.begin_training();
             app.set_status(&format!("Training for up to {epochs} epochs…"));
         }
@@ -633,10 +642,13 @@ fn on_worker_message(app: &Shared, data: JsValue) {
             }
             FromWorker::ParseProgress { progress } => app.on_parse_progress(progress),
             FromWorker::Parsed(parsed) => app.on_parsed(*parsed),
-            FromWorker::Backend(info) => app
-                .el
-                .backend_label
-                .set_text_content(Some(&info.describe())),
+            FromWorker::Backend(info) => {
+                app.on_webgpu = info.kind == BackendKind::Webgpu;
+                app.el
+                    .backend_label
+                    .set_text_content(Some(&info.describe()));
+            }
+            FromWorker::GpuLost { reason } => app.on_gpu_lost(&reason),
             FromWorker::Progress { progress } => app.on_progress(&progress),
             FromWorker::Trained(trained) => app.on_trained(*trained),
             FromWorker::Evaluated(evaluated) => app.on_evaluated(*evaluated),
@@ -644,6 +656,7 @@ fn on_worker_message(app: &Shared, data: JsValue) {
             FromWorker::RulEvaluated(evaluated) => app.on_rul_evaluated(*evaluated),
             // The twin has a worker of its own.
             FromWorker::TwinUpdate { .. } => {}
+            FromWorker::Failed { internal: true, .. } if app.retry_on_cpu() => restart = true,
             FromWorker::Failed { message, internal } => {
                 let job = std::mem::replace(&mut app.job, Job::Idle);
                 app.set_busy(false);
@@ -659,7 +672,8 @@ fn on_worker_message(app: &Shared, data: JsValue) {
         }
     }
     if restart {
-        // A panic leaves the worker's module unusable: start a fresh one.
+        // A panic leaves the worker's module unusable: start a fresh one
+        // (a job sent again waits for it to be ready).
         if let Err(err) = spawn_worker(app) {
             app.borrow().show_error(&err.to_string());
         }
@@ -692,7 +706,7 @@ impl App {
             (Some(loaded), true, Job::Idle) => self.load_model_request(loaded, &model),
             _ => return,
         };
-        self.post(&ToWorker::LoadModel(request));
+        self.post_job(ToWorker::LoadModel(request));
         self.job = Job::LoadingModel(model);
         self.set_busy(true);
         self.set_status("Scoring the project's model on its data…");

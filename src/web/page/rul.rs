@@ -306,7 +306,7 @@ pub(super) fn start_training(app: &Shared) {
         Ok(request) => {
             let epochs = request.setup.training.epochs;
             app.clear_error();
-            app.post(&ToWorker::TrainRul(Box::new(request)));
+            app.post_job(ToWorker::TrainRul(Box::new(request)));
             app.begin_training();
             app.set_status(&format!(
                 "Training the RUL model for up to {epochs} epochs…"
@@ -322,7 +322,7 @@ pub(super) fn load_model(app: &mut App, model: Vec<u8>, name: &str) {
     match request {
         Ok(request) => {
             app.clear_error();
-            app.post(&ToWorker::LoadRulModel(Box::new(request)));
+            app.post_job(ToWorker::LoadRulModel(Box::new(request)));
             app.job = Job::LoadingModel(model);
             app.set_busy(true);
             app.set_status(&format!("Loading the RUL model {name}…"));
