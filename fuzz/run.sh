@@ -18,7 +18,7 @@ set -euo pipefail
 total_secs="${1:-600}"
 fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$fuzz_dir")"
-targets=(${TARGETS:-ingest fleet model})
+targets=(${TARGETS:-ingest fleet model project})
 
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/twinlab-fuzz-target}"
@@ -48,7 +48,7 @@ seeds_for() {
 
 dict_for() {
     case "$1" in
-        model) echo "$fuzz_dir/dict/model.dict" ;;
+        model | project) echo "$fuzz_dir/dict/model.dict" ;;
         *) echo "$fuzz_dir/dict/csv.dict" ;;
     esac
 }

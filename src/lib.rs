@@ -55,6 +55,7 @@ pub mod rul;
 pub mod session;
 pub mod train;
 pub mod twin;
+pub mod workloads;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -14,6 +14,7 @@
 //! |---|---|
 //! | `messages.rs` | page ↔ worker message types |
 //! | `backend.rs` | WebGPU or CPU: picking, caching, comparing |
+//! | `bench.rs` | the reference workloads for the browser benchmark |
 //! | `worker.rs` | the jobs the worker runs (train, load a model) |
 //! | `page.rs` | page state and event handlers |
 //! | `store.rs` | the current project in the browser's IndexedDB |
@@ -22,6 +23,7 @@
 //! | `dom.rs` | small DOM and JavaScript helpers |
 
 pub mod backend;
+mod bench;
 mod chart;
 mod dom;
 mod elements;
@@ -169,9 +171,19 @@ fn role() -> Role {
 
 /// Starts the app: the page in a window, the job runner in a worker.
 ///
-/// Called by the binary's `main` each time the module is instantiated.
+/// Called by the module's start function each time it is instantiated. A
+/// window without the app's elements (the benchmark harness's page) gets
+/// only the exported functions.
 pub fn start() {
     let role = role();
+    let app_page = dom::document()
+        .ok()
+        .and_then(|document| document.get_element_by_id("task-select"))
+        .is_some();
+    if role == Role::Page && !app_page {
+        let _ = console_log::init_with_level(log::Level::Info);
+        return;
+    }
     install_panic_hook(role);
     // A second call (the logger is already set) is harmless, so the error is ignored.
     let _ = console_log::init_with_level(log::Level::Info);
