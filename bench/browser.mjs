@@ -35,7 +35,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 
-import { WEBGPU_ARGS } from "../tests/e2e/browser.mjs";
+import { BASE_ARGS, WEBGPU_ARGS } from "../tests/e2e/browser.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const RUNS = Number(process.env.RUNS ?? 5);
@@ -64,14 +64,10 @@ const R1 = { lookback: 30, features: 14, hidden: 64, outputs: 1 };
 const R1_FLOPS_PER_WINDOW =
   R1.lookback * 2 * (R1.features + R1.hidden) * 4 * R1.hidden + 2 * R1.hidden * R1.outputs;
 
-const BASE_ARGS = [
-  "--no-sandbox",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-  // A tab that waits on the GPU or a worker is not to be slowed down.
+// The tests' flags, and: a tab that waits on the GPU or a worker is not
+// to be slowed down.
+const ARGS = [
+  ...BASE_ARGS,
   "--disable-background-timer-throttling",
   "--disable-renderer-backgrounding",
 ];
@@ -271,7 +267,7 @@ const server = await serve(ROOT);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   headless: true,
-  args: [...BASE_ARGS, ...WEBGPU_ARGS],
+  args: [...ARGS, ...WEBGPU_ARGS],
 });
 const page = `${server.url}/bench/index.html`;
 const result = {

@@ -20,7 +20,7 @@ use crate::ingest::{DataReport, ParseProgress};
 use crate::live::{Ahead, Step};
 use crate::pipeline::{Evaluation, Setup};
 use crate::rul::{RulEvaluation, RulSetup};
-use crate::session::{SessionConfig, SessionHistory};
+use crate::session::{OperatorAction, SessionConfig, SessionHistory};
 use crate::train::Progress;
 use crate::twin::{
     AlarmState, Event, FaultKind, HealthState, LimitForecast, SimConfig, TwinConfig,
@@ -315,19 +315,11 @@ pub enum TwinCommand {
         /// For how many readings.
         duration: u64,
     },
-    /// Acknowledge the alarm.
-    Acknowledge,
-    /// Start maintenance.
-    StartMaintenance,
-    /// Finish maintenance.
-    FinishMaintenance {
-        /// Whether the twin commissions again afterwards.
-        reset_baseline: bool,
-    },
-    /// Turn the model's adaptation on or off.
-    Adaptation {
-        /// On or off.
-        enabled: bool,
+    /// An operator action (acknowledge, maintenance, adaptation on or off),
+    /// which the session records and replays when it is rebuilt.
+    Act {
+        /// What to do.
+        action: OperatorAction,
     },
 }
 

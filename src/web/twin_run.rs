@@ -178,37 +178,22 @@ impl Loop {
                     fault.duration_steps
                 ))
             }
-            TwinCommand::Acknowledge => {
-                match self
-                    .session
-                    .act(OperatorAction::Acknowledge)
-                    .map_err(failed)?
-                {
-                    Some(event) => {
-                        events.push(event);
-                        None
+            TwinCommand::Act { action } => {
+                let event = self.session.act(action).map_err(failed)?;
+                let note = match (action, &event) {
+                    (OperatorAction::Acknowledge, None) => {
+                        Some("There is no alarm to acknowledge.".to_owned())
                     }
-                    None => Some("There is no alarm to acknowledge.".to_owned()),
-                }
-            }
-            TwinCommand::StartMaintenance => {
-                let action = OperatorAction::StartMaintenance;
-                events.extend(self.session.act(action).map_err(failed)?);
-                None
-            }
-            TwinCommand::FinishMaintenance { reset_baseline } => {
-                let action = OperatorAction::FinishMaintenance { reset_baseline };
-                events.extend(self.session.act(action).map_err(failed)?);
-                None
-            }
-            TwinCommand::Adaptation { enabled } => {
-                let action = OperatorAction::Adaptation { enabled };
-                self.session.act(action).map_err(failed)?;
-                Some(if enabled {
-                    "The model adapts to new readings.".to_owned()
-                } else {
-                    "The model no longer adapts.".to_owned()
-                })
+                    (OperatorAction::Adaptation { enabled: true }, _) => {
+                        Some("The model adapts to new readings.".to_owned())
+                    }
+                    (OperatorAction::Adaptation { enabled: false }, _) => {
+                        Some("The model no longer adapts.".to_owned())
+                    }
+                    _ => None,
+                };
+                events.extend(event);
+                note
             }
         };
         Ok(self.update(steps, events, reset, note))

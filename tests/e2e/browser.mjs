@@ -11,7 +11,8 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const FIXTURES = join(ROOT, "tests", "e2e", "fixtures");
 export const ARTIFACTS = join(ROOT, "test-artifacts");
 
-const BASE_ARGS = [
+/** The Chromium flags every run here uses (no network of its own). */
+export const BASE_ARGS = [
   "--no-sandbox",
   "--disable-background-networking",
   "--disable-component-update",

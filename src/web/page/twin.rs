@@ -340,18 +340,18 @@ fn install_handlers(page: &Shared) -> Result<(), WebError> {
         }
     })?;
     listen(page, &el.ack, "click", |page, _| {
-        command(page, TwinCommand::Acknowledge);
+        act(page, OperatorAction::Acknowledge);
     })?;
     listen(page, &el.maintenance_start, "click", |page, _| {
-        command(page, TwinCommand::StartMaintenance);
+        act(page, OperatorAction::StartMaintenance);
     })?;
     listen(page, &el.maintenance_finish, "click", |page, _| {
         let reset_baseline = page.borrow().el.reset.checked();
-        command(page, TwinCommand::FinishMaintenance { reset_baseline });
+        act(page, OperatorAction::FinishMaintenance { reset_baseline });
     })?;
     listen(page, &el.adapt, "change", |page, _| {
         let enabled = page.borrow().el.adapt.checked();
-        command(page, TwinCommand::Adaptation { enabled });
+        act(page, OperatorAction::Adaptation { enabled });
     })?;
     listen(page, &el.config_apply, "click", |page, _| {
         let config = page.borrow().read_config();
@@ -372,6 +372,10 @@ fn install_handlers(page: &Shared) -> Result<(), WebError> {
     let window = dom::window()?;
     listen(page, &window, "resize", |page, _| page.borrow().draw())?;
     Ok(())
+}
+
+fn act(page: &Shared, action: OperatorAction) {
+    command(page, TwinCommand::Act { action });
 }
 
 fn command(page: &Shared, command: TwinCommand) {
