@@ -531,8 +531,18 @@ pub fn encode<T: Serialize>(message: &T) -> Result<(JsValue, Array), WebError> {
 pub fn start_worker(what: &'static str) -> Result<web_sys::Worker, WebError> {
     let options = web_sys::WorkerOptions::new();
     options.set_type(web_sys::WorkerType::Module);
-    web_sys::Worker::new_with_options("./worker.js", &options)
-        .map_err(|err| WebError::js(what, &err))
+    let worker = web_sys::Worker::new_with_options("./worker.js", &options)
+        .map_err(|err| WebError::js(what, &err))?;
+    // The page's compiled module, so that the worker instantiates it
+    // instead of fetching and compiling the wasm again (`worker.js` waits
+    // for this first message).
+    let boot = js_sys::Object::new();
+    Reflect::set(&boot, &JsValue::from_str("module"), &wasm_bindgen::module())
+        .map_err(|err| WebError::js(what, &err))?;
+    worker
+        .post_message(&boot)
+        .map_err(|err| WebError::js(what, &err))?;
+    Ok(worker)
 }
 
 /// Posts `message` to `worker`, transferring its byte arrays.
