@@ -71,6 +71,17 @@ pub async fn read_file(file: &File) -> Result<Vec<u8>, WebError> {
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
+/// A `Blob` holding a copy of `bytes`, of MIME type `kind` when given.
+pub fn blob_of(bytes: &[u8], kind: Option<&str>) -> Result<Blob, WebError> {
+    let parts = js_sys::Array::of1(&Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    if let Some(kind) = kind {
+        options.set_type(kind);
+    }
+    Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|err| WebError::js("preparing a file", &err))
+}
+
 /// Fetches `url` (relative to the page) and returns its body.
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, WebError> {
     let body = fetch(url, Response::array_buffer).await?;

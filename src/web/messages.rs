@@ -145,12 +145,9 @@ pub struct BlobFile {
 impl BlobFile {
     /// A file holding `bytes`.
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Self, WebError> {
-        let parts = Array::of1(&Uint8Array::from(bytes));
-        let data = Blob::new_with_u8_array_sequence(&parts)
-            .map_err(|err| WebError::js("keeping a file", &err))?;
         Ok(Self {
             name: name.to_owned(),
-            data,
+            data: super::dom::blob_of(bytes, None)?,
         })
     }
 
@@ -586,12 +583,21 @@ impl ToWorker {
         self
     }
 
+    /// The backend of a job that runs on one; `None` for other messages.
+    #[must_use]
+    pub fn backend(&self) -> Option<BackendChoice> {
+        match self {
+            Self::Train(request) => Some(request.backend),
+            Self::LoadModel(request) => Some(request.backend),
+            Self::TrainRul(request) => Some(request.backend),
+            Self::LoadRulModel(request) => Some(request.backend),
+            _ => None,
+        }
+    }
+
     /// Whether this is a job that runs on a backend.
     #[must_use]
     pub fn is_job(&self) -> bool {
-        matches!(
-            self,
-            Self::Train(_) | Self::LoadModel(_) | Self::TrainRul(_) | Self::LoadRulModel(_)
-        )
+        self.backend().is_some()
     }
 }

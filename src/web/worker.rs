@@ -98,51 +98,15 @@ fn handle(jobs: &Rc<Jobs>, data: JsValue) {
                 .await
                 .map(|parsed| FromWorker::Parsed(Box::new(parsed)))
         }),
-        ToWorker::Train(request) => spawn_job(jobs, move |stop| async move {
-            with_cpu_fallback(request.backend, |backend| {
-                let request = TrainRequest {
-                    backend,
-                    ..request.clone()
-                };
-                let stop = Rc::clone(&stop);
-                async move { train(request, &stop, &post).await }
+        ToWorker::Train(_)
+        | ToWorker::LoadModel(_)
+        | ToWorker::TrainRul(_)
+        | ToWorker::LoadRulModel(_) => spawn_job(jobs, move |stop| async move {
+            let choice = message.backend().unwrap_or(BackendChoice::Cpu);
+            with_cpu_fallback(choice, |backend| {
+                run_job(message.clone().on_backend(backend), Rc::clone(&stop))
             })
             .await
-            .map(|done| FromWorker::Trained(Box::new(done)))
-        }),
-        ToWorker::LoadModel(request) => spawn_job(jobs, move |_| async move {
-            with_cpu_fallback(request.backend, |backend| {
-                let request = LoadModelRequest {
-                    backend,
-                    ..request.clone()
-                };
-                async move { load_model(request, &post).await }
-            })
-            .await
-            .map(|done| FromWorker::Evaluated(Box::new(done)))
-        }),
-        ToWorker::TrainRul(request) => spawn_job(jobs, move |stop| async move {
-            with_cpu_fallback(request.backend, |backend| {
-                let request = RulTrainRequest {
-                    backend,
-                    ..(*request).clone()
-                };
-                let stop = Rc::clone(&stop);
-                async move { train_rul(request, &stop, &post).await }
-            })
-            .await
-            .map(|done| FromWorker::RulTrained(Box::new(done)))
-        }),
-        ToWorker::LoadRulModel(request) => spawn_job(jobs, move |_| async move {
-            with_cpu_fallback(request.backend, |backend| {
-                let request = RulLoadRequest {
-                    backend,
-                    ..(*request).clone()
-                };
-                async move { load_rul_model(request, &post).await }
-            })
-            .await
-            .map(|done| FromWorker::RulEvaluated(Box::new(done)))
         }),
         ToWorker::SimulateGpuLoss => {
             let destroyed = backend::destroy_device_for_test();
@@ -150,6 +114,27 @@ fn handle(jobs: &Rc<Jobs>, data: JsValue) {
         }
         ToWorker::TwinStart(request) => jobs.twin.start(*request, post),
         ToWorker::TwinControl { command } => jobs.twin.command(command),
+    }
+}
+
+/// Runs one of the jobs that run on a backend, to its answer.
+async fn run_job(job: ToWorker, stop: Rc<Cell<bool>>) -> Result<FromWorker, WebError> {
+    match job {
+        ToWorker::Train(request) => train(request, &stop, &post)
+            .await
+            .map(|done| FromWorker::Trained(Box::new(done))),
+        ToWorker::LoadModel(request) => load_model(request, &post)
+            .await
+            .map(|done| FromWorker::Evaluated(Box::new(done))),
+        ToWorker::TrainRul(request) => train_rul(*request, &stop, &post)
+            .await
+            .map(|done| FromWorker::RulTrained(Box::new(done))),
+        ToWorker::LoadRulModel(request) => load_rul_model(*request, &post)
+            .await
+            .map(|done| FromWorker::RulEvaluated(Box::new(done))),
+        _ => Err(WebError::Message(
+            "this message is not a job that runs on a backend".to_owned(),
+        )),
     }
 }
 

@@ -17,14 +17,19 @@ after(async () => {
   await env?.stop();
 });
 
-test("WebGPU and the CPU give the same forecast", async (t) => {
-  const { page, problems } = await openApp(env);
-  const hasAdapter = await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
-  if (!hasAdapter) {
+/** Whether Chromium offers a WebGPU adapter; skips the test (and closes the page) when not. */
+async function hasAdapter(t, page) {
+  const found = await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
+  if (!found) {
     t.skip("this Chromium offers no WebGPU adapter, even with the SwiftShader flags");
     await page.close();
-    return;
   }
+  return found;
+}
+
+test("WebGPU and the CPU give the same forecast", async (t) => {
+  const { page, problems } = await openApp(env);
+  if (!(await hasAdapter(t, page))) return;
 
   assert.match(await text(page, "backend-label"), /^WebGPU \(/);
   const report = await page.evaluate(() => window.wasmBindings.compare_backends());
@@ -41,12 +46,7 @@ test("WebGPU and the CPU give the same forecast", async (t) => {
 
 test("when the WebGPU device is lost the page goes on on the CPU, losing nothing", async (t) => {
   const { page, problems } = await openApp(env, "?simulate=gpu-loss");
-  const hasAdapter = await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
-  if (!hasAdapter) {
-    t.skip("this Chromium offers no WebGPU adapter, even with the SwiftShader flags");
-    await page.close();
-    return;
-  }
+  if (!(await hasAdapter(t, page))) return;
   assert.match(await text(page, "backend-label"), /^WebGPU \(/);
   // The twin runs beside (in its own worker, on the CPU).
   await page.selectOption(byId("task-select"), "twin");

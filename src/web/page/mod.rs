@@ -14,11 +14,9 @@ mod twin;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{
-    Blob, BlobPropertyBag, DragEvent, Event, File, HtmlInputElement, MessageEvent, Url,
-    UrlSearchParams, Worker,
+    DragEvent, Event, File, HtmlInputElement, MessageEvent, Url, UrlSearchParams, Worker,
 };
 
 use crate::artifact::ModelMeta;
@@ -53,17 +51,55 @@ struct Loaded {
 struct Reading {
     file: BlobFile,
     demo: Option<&'static Demo>,
-    max_bytes: usize,
 }
 
 impl Loaded {
-    /// The size limit the worker parses these bytes under: the page's limit
-    /// for the user's files, none for the demos that ship with the page.
+    /// The size limit the worker parses these bytes under.
     fn limit(&self, page_limit: usize) -> usize {
-        if self.demo.is_some() {
-            usize::MAX
-        } else {
-            page_limit
+        file_limit(self.demo, page_limit)
+    }
+}
+
+/// The size limit of a data file: the page's limit for the user's files,
+/// none for the demos that ship with the page.
+fn file_limit(demo: Option<&Demo>, page_limit: usize) -> usize {
+    if demo.is_some() {
+        usize::MAX
+    } else {
+        page_limit
+    }
+}
+
+/// The error for `file` when it is larger than the page's limit (checked
+/// before reading, so a huge file is never pulled into memory).
+fn check_size(app: &App, file: &File) -> Result<(), WebError> {
+    let size = file.size() as usize;
+    if size > app.max_bytes {
+        let source = IngestError::TooLarge {
+            size,
+            limit: app.max_bytes,
+        };
+        return Err(WebError::TooLarge {
+            name: file.name(),
+            source,
+        });
+    }
+    Ok(())
+}
+
+/// The bytes of `file`, or `None` after showing why they cannot be read
+/// (too large, unreadable).
+async fn read_checked(app: &Shared, file: &File) -> Option<Vec<u8>> {
+    let checked = check_size(&app.borrow(), file);
+    if let Err(err) = checked {
+        app.borrow().reject(&err);
+        return None;
+    }
+    match dom::read_file(file).await {
+        Ok(bytes) => Some(bytes),
+        Err(err) => {
+            app.borrow().reject(&err);
+            None
         }
     }
 }
@@ -473,18 +509,11 @@ async fn load_demo(app: Shared, demo: &'static Demo) {
 }
 
 fn load_file(app: &Shared, file: File) {
-    let name = file.name();
-    let max_bytes = app.borrow().max_bytes;
-    // Checked before reading, so a huge file is never pulled into memory.
-    let size = file.size() as usize;
-    if size > max_bytes {
-        let source = IngestError::TooLarge {
-            size,
-            limit: max_bytes,
-        };
-        app.borrow().reject(&WebError::TooLarge { name, source });
-        return;
+    let checked = check_size(&app.borrow(), &file);
+    if let Err(err) = checked {
+        return app.borrow().reject(&err);
     }
+    let name = file.name();
     // A `File` is a `Blob`: the worker reads it, the page never does.
     let data: web_sys::Blob = file.unchecked_into();
     accept_file(app, BlobFile { name, data }, None);
@@ -498,42 +527,21 @@ fn accept_file(app: &Shared, file: BlobFile, demo: Option<&'static Demo>) {
     if !matches!(app.job, Job::Idle) {
         return app.reject(&WebError::Busy);
     }
-    // The page's limit guards against the user's files, not its own demos.
-    let max_bytes = if demo.is_some() {
-        usize::MAX
-    } else {
-        app.max_bytes
-    };
     let request = ToWorker::Parse(ParseRequest {
         file: file.clone(),
-        max_bytes,
+        max_bytes: file_limit(demo, app.max_bytes),
     });
     app.clear_error();
     app.set_status(&format!("Reading {}…", file.name));
-    app.job = Job::Parsing(Reading {
-        file,
-        demo,
-        max_bytes,
-    });
+    app.job = Job::Parsing(Reading { file, demo });
     app.set_busy(true);
     app.el.progress.set_value(0.0);
     app.send(request);
 }
 
 async fn load_model_file(app: Shared, file: File) {
-    let name = file.name();
-    let max_bytes = app.borrow().max_bytes;
-    if file.size() as usize > max_bytes {
-        let source = IngestError::TooLarge {
-            size: file.size() as usize,
-            limit: max_bytes,
-        };
-        app.borrow().reject(&WebError::TooLarge { name, source });
-        return;
-    }
-    match dom::read_file(&file).await {
-        Ok(model) => load_model_bytes(&app, name, model),
-        Err(err) => app.borrow().reject(&err),
+    if let Some(model) = read_checked(&app, &file).await {
+        load_model_bytes(&app, file.name(), model);
     }
 }
 
@@ -735,19 +743,17 @@ impl App {
         self.set_busy(false);
         self.el.progress.set_value(self.el.progress.max());
         // The twin can replay what the Forecast task loaded.
-        twin::dataset_loaded(reading.file.clone(), reading.max_bytes, parsed.rows);
-        let _ = self
-            .el
-            .report
-            .set_attribute("data-parse-seconds", &parsed.seconds.to_string());
-        let _ = self
-            .el
-            .report
-            .set_attribute("data-worker-memory", &parsed.worker_memory.to_string());
-        let _ = self
-            .el
-            .report
-            .set_attribute("data-page-memory", &dom::wasm_memory_bytes().to_string());
+        let limit = file_limit(reading.demo, self.max_bytes);
+        twin::dataset_loaded(reading.file.clone(), limit, parsed.rows);
+        // Figures for the big-file test.
+        let figures = [
+            ("data-parse-seconds", parsed.seconds),
+            ("data-worker-memory", parsed.worker_memory),
+            ("data-page-memory", dom::wasm_memory_bytes()),
+        ];
+        for (name, value) in figures {
+            let _ = self.el.report.set_attribute(name, &value.to_string());
+        }
         self.set_dataset(Loaded {
             file: reading.file,
             parsed,
@@ -1013,17 +1019,16 @@ impl App {
         if let Some(url) = self.model_url.take() {
             let _ = Url::revoke_object_url(&url);
         }
-        let parts = Array::of1(&Uint8Array::from(model.as_slice()));
-        let options = BlobPropertyBag::new();
-        options.set_type("application/octet-stream");
-        let url = Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-            .and_then(|blob| Url::create_object_url_with_blob(&blob));
+        let url = dom::blob_of(&model, Some("application/octet-stream")).and_then(|blob| {
+            Url::create_object_url_with_blob(&blob)
+                .map_err(|err| WebError::js("preparing the download", &err))
+        });
         match url {
             Ok(url) => {
                 self.el.show_download(&url, &model_file_name(meta));
                 self.model_url = Some(url);
             }
-            Err(err) => self.show_error(&WebError::js("preparing the download", &err).to_string()),
+            Err(err) => self.show_error(&err.to_string()),
         }
         self.model = Some(model);
         self.revision += 1;

@@ -11,10 +11,9 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Uint8Array};
 use serde_bytes::ByteBuf;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, BlobPropertyBag, Document, HtmlButtonElement, HtmlInputElement};
+use web_sys::{Document, HtmlButtonElement, HtmlInputElement};
 
 use crate::artifact;
 use crate::pipeline::Setup;
@@ -109,11 +108,7 @@ async fn export(app: Shared) {
         let bytes = snapshot(&app.borrow(), series)
             .encode()
             .map_err(|err| WebError::Input(err.to_string()))?;
-        let parts = Array::of1(&Uint8Array::from(bytes.as_slice()));
-        let options = BlobPropertyBag::new();
-        options.set_type("application/octet-stream");
-        let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-            .map_err(|err| WebError::js("preparing the download", &err))?;
+        let blob = dom::blob_of(&bytes, Some("application/octet-stream"))?;
         let document = dom::document()?;
         super::super::chart::download(&document, &blob, "twinlab-project.twinproj")
     };
@@ -140,17 +135,8 @@ pub(super) async fn open_saved(app: &Shared) -> Result<bool, WebError> {
 
 async fn import(app: Shared, file: web_sys::File) {
     let name = file.name();
-    let max_bytes = app.borrow().max_bytes;
-    if file.size() as usize > max_bytes {
-        let source = crate::ingest::IngestError::TooLarge {
-            size: file.size() as usize,
-            limit: max_bytes,
-        };
-        return app.borrow().reject(&WebError::TooLarge { name, source });
-    }
-    let bytes = match dom::read_file(&file).await {
-        Ok(bytes) => bytes,
-        Err(err) => return app.borrow().reject(&err),
+    let Some(bytes) = super::read_checked(&app, &file).await else {
+        return;
     };
     if project::is_model_file(&bytes) {
         return super::load_model_bytes(&app, name, bytes);
@@ -165,28 +151,20 @@ async fn import(app: Shared, file: web_sys::File) {
     }
 }
 
-/// The series for an export: a demo by name, the user's file inside.
+/// The series for an export: as for the page's save, with the user's file
+/// inside the project instead of beside it.
 async fn series_for_export(app: &Shared) -> Result<Option<DataFile>, WebError> {
-    let loaded = app
-        .borrow()
-        .dataset
-        .as_ref()
-        .map(|loaded| (loaded.file.clone(), loaded.demo));
-    let Some((file, demo)) = loaded else {
-        return Ok(None);
+    let (series, file) = {
+        let app = app.borrow();
+        let file = app.dataset.as_ref().map(|loaded| loaded.file.clone());
+        (series_for_save(&app), file)
     };
-    Ok(Some(match demo {
-        Some(demo) => DataFile::demo(&file.name, demo.key),
-        None if file.size() <= project::MAX_EMBEDDED_BYTES => {
-            DataFile::keep(&file.name, &file.bytes().await?)
+    match (series, file) {
+        (Some(series), Some(file)) if matches!(series.source, DataSource::Browser { .. }) => {
+            Ok(Some(DataFile::keep(&series.name, &file.bytes().await?)))
         }
-        None => DataFile {
-            name: file.name.clone(),
-            source: DataSource::Omitted {
-                size: file.size() as u64,
-            },
-        },
-    }))
+        (series, _) => Ok(series),
+    }
 }
 
 /// The series for the page's own save: a demo by name, the user's file in
@@ -259,7 +237,6 @@ async fn restore(app: &Shared, project: Project) -> Result<(), WebError> {
             ));
         }
         if let Some((file, demo)) = fetched {
-            wait_for_worker(app).await;
             {
                 let mut app = app.borrow_mut();
                 app.restore = RestorePlan {
@@ -348,6 +325,7 @@ async fn read_series(
     demo: Option<&'static Demo>,
 ) -> Result<(), WebError> {
     let name = file.name.clone();
+    let data = file.data.clone();
     super::accept_file(app, file, demo);
     loop {
         let parsing = matches!(app.borrow().job, Job::Parsing(_));
@@ -360,7 +338,7 @@ async fn read_series(
         .borrow()
         .dataset
         .as_ref()
-        .is_some_and(|loaded| loaded.parsed.name == name);
+        .is_some_and(|loaded| loaded.file.data == data);
     if loaded {
         Ok(())
     } else {

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use web_sys::File;
 
 use crate::artifact::ModelMeta;
-use crate::ingest::{self, FleetColumns, IngestError, IngestOptions, IngestedFleet};
+use crate::ingest::{self, FleetColumns, IngestOptions, IngestedFleet};
 use crate::project::{DataFile, DataSource, FleetFiles};
 use crate::rul::{RulEvaluation, RulSetup};
 
@@ -232,7 +232,7 @@ pub(super) async fn read_fleet_files(files: &FleetFiles) -> Result<Option<FleetS
 
 /// Reads a training or test fleet file chosen by the user.
 pub(super) async fn load_fleet_file(app: Shared, file: File, role: FleetRole) {
-    let Some(bytes) = read_checked(&app, &file).await else {
+    let Some(bytes) = read_checked_with_status(&app, &file).await else {
         return;
     };
     let name = file.name();
@@ -259,7 +259,7 @@ pub(super) async fn load_fleet_file(app: Shared, file: File, role: FleetRole) {
 
 /// Reads a file of true RUL values chosen by the user.
 pub(super) async fn load_true_rul(app: Shared, file: File) {
-    let Some(bytes) = read_checked(&app, &file).await else {
+    let Some(bytes) = read_checked_with_status(&app, &file).await else {
         return;
     };
     let name = file.name();
@@ -275,28 +275,12 @@ pub(super) async fn load_true_rul(app: Shared, file: File) {
     }
 }
 
-/// The bytes of `file`, or `None` after showing why they cannot be read
-/// (too large, unreadable).
-async fn read_checked(app: &Shared, file: &File) -> Option<Vec<u8>> {
-    let name = file.name();
-    let max_bytes = app.borrow().max_bytes;
-    let size = file.size() as usize;
-    if size > max_bytes {
-        let source = IngestError::TooLarge {
-            size,
-            limit: max_bytes,
-        };
-        app.borrow().reject(&WebError::TooLarge { name, source });
-        return None;
-    }
-    app.borrow().set_status(&format!("Reading {name}…"));
-    match dom::read_file(file).await {
-        Ok(bytes) => Some(bytes),
-        Err(err) => {
-            app.borrow().reject(&err);
-            None
-        }
-    }
+/// The bytes of `file` (see [`super::read_checked`]), saying first that it
+/// is being read.
+async fn read_checked_with_status(app: &Shared, file: &File) -> Option<Vec<u8>> {
+    app.borrow()
+        .set_status(&format!("Reading {}…", file.name()));
+    super::read_checked(app, file).await
 }
 
 /// Sends the RUL training job to the worker.

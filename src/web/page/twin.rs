@@ -7,11 +7,10 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{
-    Blob, BlobPropertyBag, Document, Element, Event, HtmlButtonElement, HtmlCanvasElement,
-    HtmlElement, HtmlInputElement, HtmlSelectElement, MessageEvent, Worker,
+    Document, Element, Event, HtmlButtonElement, HtmlCanvasElement, HtmlElement, HtmlInputElement,
+    HtmlSelectElement, MessageEvent, Worker,
 };
 
 use crate::chart::live::{LiveView, StateSpan};
@@ -163,7 +162,7 @@ struct TwinPage {
     revision: u64,
 }
 
-/// A running session as the project keeps it.
+/// A running session as the project keeps it, or a saved one to rebuild.
 #[derive(Clone)]
 struct Running {
     /// The settings it started with.
@@ -390,7 +389,7 @@ fn start(page: &Shared) {
 }
 
 /// Starts a session on the chosen source, or rebuilds a saved one.
-fn start_with(page: &Shared, resume: Option<Resume>) {
+fn start_with(page: &Shared, resume: Option<Running>) {
     let source = page.borrow().el.source.value();
     page.borrow_mut().started = true;
     page.borrow().clear_error();
@@ -523,7 +522,7 @@ pub(super) fn restore(saved: TwinProject) {
         page.render_events();
         page.events_shown = page.events.len();
     }
-    let resume = Resume {
+    let resume = Running {
         config: saved.config,
         history: saved.history,
         playing: saved.playing,
@@ -531,14 +530,7 @@ pub(super) fn restore(saved: TwinProject) {
     start_with(&page, Some(resume));
 }
 
-/// A saved session to rebuild.
-struct Resume {
-    config: SessionConfig,
-    history: SessionHistory,
-    playing: bool,
-}
-
-fn send_start(page: &Shared, source: TwinSource, commissioning: usize, resume: Option<Resume>) {
+fn send_start(page: &Shared, source: TwinSource, commissioning: usize, resume: Option<Running>) {
     let simulator = matches!(source, TwinSource::Simulator { .. });
     let mut page = page.borrow_mut();
     let mut config = SessionConfig {
@@ -859,13 +851,7 @@ impl TwinPage {
         };
         let offered = bytes
             .map_err(|err| WebError::Input(format!("the event log could not be written: {err}")))
-            .and_then(|bytes| {
-                let parts = Array::of1(&Uint8Array::from(bytes.as_slice()));
-                let options = BlobPropertyBag::new();
-                options.set_type(kind);
-                Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-                    .map_err(|err| WebError::js("preparing the download", &err))
-            })
+            .and_then(|bytes| dom::blob_of(&bytes, Some(kind)))
             .and_then(|blob| super::super::chart::download(&self.el.document, &blob, name));
         if let Err(err) = offered {
             self.show_error(&err.to_string());
