@@ -14,9 +14,10 @@
 
 use burn::module::{Module, Param};
 use burn::nn::Linear;
-use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
+
+mod cell;
 
 use crate::prep::Sequences;
 use crate::train::SplitMix64;
@@ -286,28 +287,21 @@ impl LstmLayer {
         };
         let [batch, _] = first.dims();
         let device = first.device();
-        let mut h = Tensor::<2>::zeros([batch, self.hidden], &device);
-        let mut c = Tensor::<2>::zeros([batch, self.hidden], &device);
+        let hidden = self.hidden;
+        // `h` then `c`, see `cell::step`.
+        let mut state = Tensor::<2>::zeros([2 * batch, hidden], &device);
         let mut outputs = Vec::with_capacity(if all_steps { gates_in.len() } else { 1 });
 
         for step in gates_in {
-            let gates = step + self.recurrent.forward(h);
-            let mut parts = gates.chunk(4, 1).into_iter();
-            // `chunk` of a dimension of 4 × hidden into 4 always yields 4 parts.
-            let (Some(i), Some(f), Some(g), Some(o)) =
-                (parts.next(), parts.next(), parts.next(), parts.next())
-            else {
-                unreachable!("four gate chunks")
-            };
-            c = sigmoid(f) * c + sigmoid(i) * g.tanh();
-            h = sigmoid(o) * c.clone().tanh();
+            let h = state.clone().narrow(0, 0, batch);
+            state = cell::step(step, self.recurrent.forward(h), state);
             if all_steps {
-                outputs.push(h.clone());
+                outputs.push(state.clone().narrow(0, 0, batch));
             }
         }
 
         if !all_steps {
-            outputs.push(h);
+            outputs.push(state.narrow(0, 0, batch));
         }
         outputs
     }
@@ -748,6 +742,61 @@ mod tests {
         let model = config().init(&device).unwrap();
         let x = Tensor::<3>::ones([6, 5, 3], &device);
         assert_eq!(model.forward(x).dims(), [6, 4, 2]);
+    }
+
+    /// burn's own `Lstm` with the weights of `layer`, gate by gate.
+    fn burn_lstm(layer: &LstmLayer, device: &Device) -> burn::nn::Lstm {
+        let [inputs, width] = layer.input.weight.val().dims();
+        let hidden = width / 4;
+        // A copy of the values, so that the new parameters are leaves.
+        let copy = |t: Tensor<2>| Tensor::<2>::from_data(t.into_data(), device);
+        let block = |linear: &Linear, gate: usize, bias: bool| Linear {
+            weight: Param::from_tensor(copy(linear.weight.val().narrow(1, gate * hidden, hidden))),
+            bias: Some(Param::from_tensor(match (&linear.bias, bias) {
+                (Some(b), true) => {
+                    copy(b.val().narrow(0, gate * hidden, hidden).unsqueeze()).squeeze_dim(0)
+                }
+                _ => Tensor::zeros([hidden], device),
+            })),
+        };
+        // burn's gates, in our `[i, f, g, o]` order.
+        let gate = |gate: usize| burn::nn::GateController {
+            input_transform: block(&layer.input, gate, true),
+            hidden_transform: block(&layer.recurrent, gate, false),
+        };
+        let mut lstm = burn::nn::LstmConfig::new(inputs, hidden, true).init(device);
+        lstm.input_gate = gate(0);
+        lstm.forget_gate = Some(gate(1));
+        lstm.cell_gate = gate(2);
+        lstm.output_gate = gate(3);
+        lstm
+    }
+
+    #[test]
+    fn the_fused_layer_gives_the_outputs_of_burns_lstm_on_the_same_weights() {
+        for device in [Device::flex(), Device::flex().autodiff()] {
+            let cfg = ForecasterConfig {
+                features: 6,
+                hidden: 16,
+                layers: 1,
+                ..config()
+            };
+            let model = cfg.init_seeded(1.0, 3, &device).unwrap();
+            let layer = &model.layers[0];
+            device.seed(5);
+            let x = Tensor::<3>::random([7, 12, 6], Distribution::Uniform(-2.0, 2.0), &device);
+            let ours = Tensor::stack::<3>(layer.run(layer.project(x.clone()), true), 1);
+            let (theirs, _) = burn_lstm(layer, &device).forward(x, None);
+            assert_eq!(ours.dims(), theirs.dims());
+            let ours = ours.into_data().try_into_vec::<f32>().unwrap();
+            let theirs = theirs.into_data().try_into_vec::<f32>().unwrap();
+            let worst = ours
+                .iter()
+                .zip(&theirs)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "{device:?}: largest difference {worst}");
+        }
     }
 
     #[test]
