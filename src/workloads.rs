@@ -9,11 +9,13 @@
 //! same code runs natively and in a browser.
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Distribution, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ForecasterConfig, ModelError, OutputKind, read_values, windows_tensor};
+use crate::model::{
+    Forecaster, ForecasterConfig, ModelError, OutputKind, read_values, windows_tensor,
+};
 use crate::train::SplitMix64;
 
 /// One reference workload.
@@ -149,6 +151,128 @@ pub fn random(count: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
+/// A workload's network and seeded inputs on one device, ready to run one
+/// part at a time: what [`run`] times, and what the native criterion
+/// benchmark (`benches/criterion.rs`) samples.
+pub struct Prepared {
+    workload: Workload,
+    cfg: ForecasterConfig,
+    network: Forecaster,
+    batch: Vec<f32>,
+    one: Vec<f32>,
+    device: Device,
+}
+
+impl Prepared {
+    /// Builds the network (weights from seed 7) and the inputs.
+    pub fn new(workload: &Workload, device: &Device) -> Result<Self, ModelError> {
+        let cfg = workload.config();
+        Ok(Self {
+            workload: *workload,
+            network: cfg.init_seeded(0.0, 7, device)?,
+            batch: random(INFERENCE_BATCH * cfg.input_len(), 1),
+            one: random(cfg.input_len(), 2),
+            cfg,
+            device: device.clone(),
+        })
+    }
+
+    /// Forecasts the batch of [`INFERENCE_BATCH`] windows, read back.
+    pub async fn infer_batch(&self) -> Result<(), ModelError> {
+        let out = self
+            .network
+            .predict(&self.cfg, &self.batch, &self.device)
+            .await?;
+        if out.len() == INFERENCE_BATCH * self.workload.outputs {
+            Ok(())
+        } else {
+            Err(ModelError::Backend(
+                "a batch forecast of the wrong size".into(),
+            ))
+        }
+    }
+
+    /// Forecasts one window, read back.
+    pub async fn infer_one(&self) -> Result<(), ModelError> {
+        self.network
+            .predict(&self.cfg, &self.one, &self.device)
+            .await?;
+        Ok(())
+    }
+
+    /// A fresh network (the same seed) with Adam, to train on the device
+    /// with autodiff.
+    pub fn trainer(&self) -> Result<Trainer, ModelError> {
+        let autodiff = self.device.clone().autodiff();
+        Ok(Trainer {
+            model: self.cfg.init_seeded(0.0, 7, &autodiff)?,
+            optimizer: AdamConfig::new().init(),
+            inputs: random(self.workload.batch * self.cfg.input_len(), 3),
+            labels: random(self.workload.batch * self.workload.outputs, 4),
+            workload: self.workload,
+            autodiff,
+            device: self.device.clone(),
+        })
+    }
+}
+
+/// Training steps of a workload: MSE, Adam with learning rate 1e-3, the
+/// same seeded batch every step.
+pub struct Trainer {
+    model: Forecaster,
+    optimizer: ModuleOptimizer,
+    inputs: Vec<f32>,
+    labels: Vec<f32>,
+    workload: Workload,
+    autodiff: Device,
+    device: Device,
+}
+
+impl Trainer {
+    /// Gradient steps in one epoch.
+    #[must_use]
+    pub fn steps_per_epoch(&self) -> usize {
+        self.workload.train_windows / self.workload.batch
+    }
+
+    /// One gradient step (on the CPU it is done when this returns; on a
+    /// GPU it may still be queued).
+    pub fn step(&mut self) {
+        let w = &self.workload;
+        let x = windows_tensor(
+            &self.inputs,
+            w.batch,
+            w.lookback,
+            w.features,
+            &self.autodiff,
+        );
+        let y = windows_tensor(&self.labels, w.batch, w.outputs, 1, &self.autodiff);
+        let loss = (self.model.forward(x) - y).square().mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let model = self.model.clone();
+        self.model = self.optimizer.step(1e-3, model, grads);
+    }
+
+    /// One epoch of steps, then one forecast read back, so that the work
+    /// is done when this returns on any backend.
+    pub async fn epoch(&mut self) -> Result<(), ModelError> {
+        for _ in 0..self.steps_per_epoch() {
+            self.step();
+        }
+        let w = &self.workload;
+        let len = w.lookback * w.features;
+        let probe = self.model.valid().forward(windows_tensor(
+            &self.inputs[..len],
+            1,
+            w.lookback,
+            w.features,
+            &self.device,
+        ));
+        read_values(probe).await?;
+        Ok(())
+    }
+}
+
 /// Measures `workload` on `device`; `now` is a clock in milliseconds and
 /// `breathe` is awaited between runs (the browser's event loop).
 pub async fn run<B>(
@@ -161,19 +285,12 @@ pub async fn run<B>(
 where
     B: Future<Output = ()>,
 {
-    let cfg = workload.config();
-    let network = cfg.init_seeded(0.0, 7, device)?;
+    let prepared = Prepared::new(workload, device)?;
 
-    let batch = random(INFERENCE_BATCH * cfg.input_len(), 1);
     let mut times = Vec::new();
     for run in 0..runs.inference + 2 {
         let started = now();
-        let out = network.predict(&cfg, &batch, device).await?;
-        if out.len() != INFERENCE_BATCH * workload.outputs {
-            return Err(ModelError::Backend(
-                "a batch forecast of the wrong size".into(),
-            ));
-        }
+        prepared.infer_batch().await?;
         if run >= 2 {
             times.push(now() - started);
         }
@@ -181,11 +298,10 @@ where
     }
     let inference_ms = median(times);
 
-    let one = random(cfg.input_len(), 2);
     let mut times = Vec::new();
     for run in 0..runs.latency + 2 {
         let started = now();
-        network.predict(&cfg, &one, device).await?;
+        prepared.infer_one().await?;
         if run >= 2 {
             times.push(now() - started);
         }
@@ -193,37 +309,11 @@ where
     let latency_ms = median(times);
     breathe().await;
 
-    let autodiff = device.clone().autodiff();
-    let mut model = cfg.init_seeded(0.0, 7, &autodiff)?;
-    let mut optimizer = AdamConfig::new().init();
-    let inputs = random(workload.batch * cfg.input_len(), 3);
-    let labels = random(workload.batch * workload.outputs, 4);
-    let steps = workload.train_windows / workload.batch;
+    let mut trainer = prepared.trainer()?;
     let mut epochs = Vec::new();
     for epoch in 0..=runs.epochs {
         let started = now();
-        for _ in 0..steps {
-            let x = windows_tensor(
-                &inputs,
-                workload.batch,
-                workload.lookback,
-                workload.features,
-                &autodiff,
-            );
-            let y = windows_tensor(&labels, workload.batch, workload.outputs, 1, &autodiff);
-            let loss = (model.forward(x) - y).square().mean();
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(1e-3, model, grads);
-        }
-        // One value read back, so the epoch's work is done.
-        let probe = model.valid().forward(windows_tensor(
-            &inputs[..cfg.input_len()],
-            1,
-            workload.lookback,
-            workload.features,
-            device,
-        ));
-        read_values(probe).await?;
+        trainer.epoch().await?;
         if epoch > 0 {
             epochs.push((now() - started) / 1e3);
         }
@@ -234,7 +324,7 @@ where
         windows_per_s: INFERENCE_BATCH as f64 / (inference_ms / 1e3),
         latency_ms,
         epoch_s: median(epochs),
-        steps,
+        steps: trainer.steps_per_epoch(),
         batch: workload.batch,
     })
 }
