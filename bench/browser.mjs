@@ -122,14 +122,23 @@ async function serve(root) {
   };
 }
 
-/** Sizes of the page's wasm module, raw and gzip -9. */
-async function wasmSize() {
+/** Size of one wasm file of dist/, raw and gzip -9. */
+async function fileSize(name) {
   try {
-    const bytes = await readFile(join(ROOT, "dist", "twinlab_bg.wasm"));
+    const bytes = await readFile(join(ROOT, "dist", name));
     return { raw_bytes: bytes.length, gzip_bytes: gzipSync(bytes, { level: 9 }).length };
   } catch (error) {
-    return { error: `dist/twinlab_bg.wasm: ${problem(error)}` };
+    return { error: `dist/${name}: ${problem(error)}` };
   }
+}
+
+/**
+ * Sizes of the page's wasm module (what every visit loads) and of the
+ * WebGPU module (loaded by the training worker only where there is an
+ * adapter).
+ */
+async function wasmSize() {
+  return { ...(await fileSize("twinlab_bg.wasm")), gpu_module: await fileSize("twinlab_gpu_bg.wasm") };
 }
 
 /**
@@ -296,7 +305,9 @@ try {
         continue;
       }
       progress(`twinlab ${backend}: starting`);
-      const figures = await inTab(browser, page, `twinlab ${backend}`, async (tab, loaded) => {
+      // The WebGPU figures come from the WebGPU module, as in the app.
+      const url = backend === "webgpu" ? `${page}?module=gpu` : page;
+      const figures = await inTab(browser, url, `twinlab ${backend}`, async (tab, loaded) => {
         if (loaded.twinlab.error) return { backend, error: loaded.twinlab.error };
         return tab.evaluate(async ([backend, runs]) => {
           const figures = await window.twinlab.bench_workloads(backend, runs);

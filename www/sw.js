@@ -8,7 +8,10 @@
 // requests to this origin are handled; nothing else is ever fetched.
 const CACHE = "twinlab-v1";
 
-// Relative to this file, so the app works from any sub-path.
+// Relative to this file, so the app works from any sub-path. The WebGPU
+// module (twinlab_gpu.js, twinlab_gpu_bg.wasm) is not in the list: only a
+// browser with a WebGPU adapter fetches it, and then the fetch handler
+// below keeps a copy like any other file.
 const APP_FILES = [
   "./",
   "./index.html",

@@ -125,14 +125,20 @@ async fn start_webgpu() -> Result<(Device, String), String> {
     Ok((device, adapter))
 }
 
+/// The module without WebGPU code (the page's, and a worker's where the
+/// WebGPU module did not load): says why there is no WebGPU here, the
+/// browser's reason first.
 #[cfg(not(feature = "gpu"))]
 async fn start_webgpu() -> Result<(Device, String), String> {
-    Err("this build of twinlab has no WebGPU support (built without the `gpu` feature)".to_owned())
+    let adapter = adapter_name().await?;
+    Err(format!(
+        "the adapter ({adapter}) is there, but this part of twinlab runs the module without \
+         WebGPU (the WebGPU module, twinlab_gpu.js, did not load)"
+    ))
 }
 
 /// Asks the browser for an adapter and names it, without keeping it: burn
 /// requests its own. Errors say why there is none.
-#[cfg_attr(not(feature = "gpu"), allow(dead_code))]
 async fn adapter_name() -> Result<String, String> {
     let get = |target: &JsValue, key: &str| {
         Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)

@@ -27,6 +27,7 @@ use crate::twin::{
 };
 
 use super::WebError;
+use super::backend::BackendComparison;
 
 /// Which compute backend the user asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,6 +215,9 @@ pub struct RulLoadRequest {
 // buffers its fields and loses them).
 #[serde(tag = "type", content = "body", rename_all = "snake_case")]
 pub enum ToWorker {
+    /// Run the same tiny network on the CPU and on WebGPU and compare
+    /// (answered with [`FromWorker::BackendCheck`]).
+    CompareBackends,
     /// Find out which backend `backend` gives (starts WebGPU if it can).
     Probe {
         /// The choice to resolve.
@@ -451,6 +455,11 @@ pub enum FromWorker {
     Ready,
     /// The backend a probe or a job resolved to.
     Backend(BackendInfo),
+    /// The outcome of [`ToWorker::CompareBackends`].
+    BackendCheck {
+        /// The comparison, or why it could not run.
+        outcome: Result<Box<BackendComparison>, String>,
+    },
     /// Training made progress.
     Progress {
         /// A batch or an epoch.
@@ -525,7 +534,12 @@ pub fn encode<T: Serialize>(message: &T) -> Result<(JsValue, Array), WebError> {
 
 /// Starts a module worker running `./worker.js` (relative to the page, so
 /// the app works under any sub-path); `what` names it in errors.
-pub fn start_worker(what: &'static str) -> Result<web_sys::Worker, WebError> {
+///
+/// The page's module has no WebGPU code. With `gpu` set, the worker loads
+/// the WebGPU build of twinlab instead (`twinlab_gpu.js`, built by
+/// `tools/gpu-module.sh`) when the browser has a WebGPU adapter, and the
+/// page's module otherwise.
+pub fn start_worker(what: &'static str, gpu: bool) -> Result<web_sys::Worker, WebError> {
     let options = web_sys::WorkerOptions::new();
     options.set_type(web_sys::WorkerType::Module);
     let worker = web_sys::Worker::new_with_options("./worker.js", &options)
@@ -535,6 +549,8 @@ pub fn start_worker(what: &'static str) -> Result<web_sys::Worker, WebError> {
     // for this first message).
     let boot = js_sys::Object::new();
     Reflect::set(&boot, &JsValue::from_str("module"), &wasm_bindgen::module())
+        .map_err(|err| WebError::js(what, &err))?;
+    Reflect::set(&boot, &JsValue::from_str("gpu"), &JsValue::from_bool(gpu))
         .map_err(|err| WebError::js(what, &err))?;
     worker
         .post_message(&boot)

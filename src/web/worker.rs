@@ -87,6 +87,13 @@ fn handle(jobs: &Rc<Jobs>, data: JsValue) {
 
     match message {
         ToWorker::Stop => jobs.stop.set(true),
+        ToWorker::CompareBackends => wasm_bindgen_futures::spawn_local(async move {
+            let outcome = backend::compare()
+                .await
+                .map(Box::new)
+                .map_err(|err| err.to_string());
+            post(&FromWorker::BackendCheck { outcome });
+        }),
         ToWorker::Probe { backend } => wasm_bindgen_futures::spawn_local(async move {
             match backend::select(backend).await {
                 Ok(selected) => post(&FromWorker::Backend(selected.info)),

@@ -25,13 +25,14 @@ use crate::ingest::{IngestError, ParseProgress};
 use crate::pipeline::Evaluation;
 use crate::train::{Progress, StopReason};
 
+use super::backend::BackendComparison;
 use super::chart::{self as chart_ui, ChartElements, ChartHost, ChartState};
 use super::elements::{Demo, Elements};
 use super::messages::{
     self, BackendKind, BlobFile, Evaluated, FromWorker, LoadModelRequest, ParseRequest, Parsed,
     ToWorker, TrainRequest, Trained,
 };
-use super::{WebError, backend, dom, view};
+use super::{WebError, dom, view};
 
 /// Largest data or model file the page reads, unless `?max_mb=` says
 /// otherwise (the end-to-end tests lower it).
@@ -325,7 +326,7 @@ fn max_bytes_from_query() -> usize {
 }
 
 fn spawn_worker(app: &Shared) -> Result<(), WebError> {
-    let worker = messages::start_worker("starting the training worker")?;
+    let worker = messages::start_worker("starting the training worker", true)?;
 
     let weak = Rc::downgrade(app);
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -447,7 +448,7 @@ fn install_handlers(app: &Shared) -> Result<(), WebError> {
 
     let shared = Rc::clone(app);
     dom::listen(&el.check_backends, "click", move |_| {
-        wasm_bindgen_futures::spawn_local(check_backends(Rc::clone(&shared)));
+        check_backends(&shared);
     })?;
 
     let shared = Rc::clone(app);
@@ -599,12 +600,21 @@ fn start_training(app: &Shared) {
     }
 }
 
-async fn check_backends(app: Shared) {
-    let el = app.borrow().el.clone();
-    el.check_backends.set_disabled(true);
-    el.backend_check
+/// Asks the training worker, which has the WebGPU build when the browser
+/// has an adapter, to compare the CPU and WebGPU on a tiny network; the
+/// answer comes back as [`FromWorker::BackendCheck`].
+fn check_backends(app: &Shared) {
+    let mut app = app.borrow_mut();
+    app.el.check_backends.set_disabled(true);
+    app.el
+        .backend_check
         .set_text_content(Some("Comparing CPU and WebGPU on a tiny network…"));
-    let text = match backend::compare().await {
+    app.send(ToWorker::CompareBackends);
+}
+
+/// Shows the outcome of [`check_backends`].
+fn show_backend_check(el: &Elements, outcome: Result<Box<BackendComparison>, String>) {
+    let text = match outcome {
         Ok(report) if report.webgpu => format!(
             "WebGPU ({}) {} the CPU: largest difference {:.1e} over {} values (tolerance {:.0e}); \
              CPU {:.0} ms, WebGPU {:.0} ms.",
@@ -656,6 +666,7 @@ fn on_worker_message(app: &Shared, data: JsValue) {
                     .backend_label
                     .set_text_content(Some(&info.describe()));
             }
+            FromWorker::BackendCheck { outcome } => show_backend_check(&app.el, outcome),
             FromWorker::GpuLost { reason } => app.on_gpu_lost(&reason),
             FromWorker::Progress { progress } => app.on_progress(&progress),
             FromWorker::Trained(trained) => app.on_trained(*trained),

@@ -230,7 +230,7 @@ pub(super) fn dataset_loaded(file: BlobFile, max_bytes: usize, rows: usize) {
 }
 
 fn spawn_worker(page: &Shared) -> Result<(), WebError> {
-    let worker = messages::start_worker("starting the twin's worker")?;
+    let worker = messages::start_worker("starting the twin's worker", false)?;
     let weak = Rc::downgrade(page);
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if let Some(page) = weak.upgrade() {
