@@ -256,14 +256,14 @@ impl LstmLayer {
                 })
                 .collect();
         }
-        let gates = self.input.forward(x);
+        // One `[seq × batch, input]` product, time-major: each step's terms
+        // are then a contiguous block of rows, which the cell reads in
+        // place (a step cut from a batch-major result would be copied).
+        let gates = self
+            .input
+            .forward(x.swap_dims(0, 1).reshape([seq * batch, input]));
         (0..seq)
-            .map(|t| {
-                gates
-                    .clone()
-                    .narrow(1, t, 1)
-                    .reshape([batch, 4 * self.hidden])
-            })
+            .map(|t| gates.clone().narrow(0, t * batch, batch))
             .collect()
     }
 
@@ -446,16 +446,25 @@ impl Forecaster {
         if count == 0 {
             return Ok(Vec::new());
         }
-        let x = windows_tensor(inputs, count, config.lookback, config.features, device);
-        let data = self
-            .forward(x)
-            .into_data_async()
-            .await
-            .map_err(|err| ModelError::Backend(format!("{err:?}")))?;
-        data.try_into_vec::<f32>()
-            .map_err(|err| ModelError::Backend(format!("{err:?}")))
+        // On the CPU, a few hundred windows at a time keep one step's gates
+        // and state in the core's cache; a GPU wants the whole batch.
+        let chunk = if *device == Device::flex() {
+            CPU_CHUNK
+        } else {
+            count
+        };
+        let mut out = Vec::with_capacity(count * config.output_len());
+        for part in inputs.chunks(chunk * per_window) {
+            let windows = part.len() / per_window;
+            let x = windows_tensor(part, windows, config.lookback, config.features, device);
+            out.extend(read_values(self.forward(x)).await?);
+        }
+        Ok(out)
     }
 }
+
+/// Windows forecast at once on the CPU by [`Forecaster::predict`].
+const CPU_CHUNK: usize = 64;
 
 impl Forecaster {
     /// Copies the weights to `device`, reading them back asynchronously.

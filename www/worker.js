@@ -5,7 +5,7 @@
 //
 // With `gpu` set (the training worker) and a WebGPU adapter in this
 // browser, the worker loads the WebGPU build instead (twinlab_gpu.js and
-// its wasm, built by tools/gpu-module.sh): only then is the GPU code
+// its wasm, built by tools/post-build.sh): only then is the GPU code
 // downloaded. Should that fail, it runs the page's module and the jobs run
 // on the CPU.
 //

@@ -537,7 +537,7 @@ pub fn encode<T: Serialize>(message: &T) -> Result<(JsValue, Array), WebError> {
 ///
 /// The page's module has no WebGPU code. With `gpu` set, the worker loads
 /// the WebGPU build of twinlab instead (`twinlab_gpu.js`, built by
-/// `tools/gpu-module.sh`) when the browser has a WebGPU adapter, and the
+/// `tools/post-build.sh`) when the browser has a WebGPU adapter, and the
 /// page's module otherwise.
 pub fn start_worker(what: &'static str, gpu: bool) -> Result<web_sys::Worker, WebError> {
     let options = web_sys::WorkerOptions::new();
