@@ -85,7 +85,7 @@ impl Default for TrainConfig {
 
 /// What the loop reports while it runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Progress {
     /// A gradient step finished.
     Batch {
