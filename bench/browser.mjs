@@ -61,8 +61,11 @@ const R1 = { lookback: 30, features: 14, hidden: 64, outputs: 1 };
  *   30 × 2 × (14 + 64) × 256 + 2 × 64 × 1 = 1 198 208 FLOPs (≈ 1.2 MFLOP).
  * The gates' bias adds and the element-wise sigmoid/tanh work are left out.
  */
-const R1_FLOPS_PER_WINDOW =
-  R1.lookback * 2 * (R1.features + R1.hidden) * 4 * R1.hidden + 2 * R1.hidden * R1.outputs;
+const flopsPerWindow = (w) => w.lookback * 2 * (w.features + w.hidden) * 4 * w.hidden + 2 * w.hidden * w.outputs;
+const R1_FLOPS_PER_WINDOW = flopsPerWindow(R1);
+/** R2: 96 steps × 7 features, LSTM 64, dense to 24; 3 492 864 FLOPs a window. */
+const R2 = { lookback: 96, features: 7, hidden: 64, outputs: 24 };
+const R2_FLOPS_PER_WINDOW = flopsPerWindow(R2);
 
 // The tests' flags, and: a tab that waits on the GPU or a worker is not
 // to be slowed down.
@@ -242,8 +245,8 @@ function bestTfjs(tfjs, pick, better) {
  *   R*_inference  twinlab windows/s ÷ TF.js windows/s
  *   R*_training   TF.js s/epoch ÷ twinlab s/epoch
  *   R*_latency    TF.js ms ÷ twinlab ms
- *   R1_inference_fraction_of_matmul  twinlab's R1 inference GFLOP/s
- *                 (windows/s × R1_FLOPS_PER_WINDOW) ÷ its matmul GFLOP/s
+ *   R*_inference_fraction_of_matmul  twinlab's inference GFLOP/s
+ *                 (windows/s × R*_FLOPS_PER_WINDOW) ÷ its matmul GFLOP/s
  * `basis` says which TF.js backend each ratio is against.
  */
 function ratios(twin, tfjs) {
@@ -265,10 +268,12 @@ function ratios(twin, tfjs) {
       basis[name] = best ? `tfjs ${best.backend}` : null;
     }
   }
-  const r1 = twin?.R1?.windows_per_s;
   const roof = twin?.matmul?.gflops;
-  out.R1_inference_fraction_of_matmul =
-    Number.isFinite(r1) && Number.isFinite(roof) && roof > 0 ? (r1 * R1_FLOPS_PER_WINDOW) / 1e9 / roof : null;
+  for (const [w, flops] of [["R1", R1_FLOPS_PER_WINDOW], ["R2", R2_FLOPS_PER_WINDOW]]) {
+    const rate = twin?.[w]?.windows_per_s;
+    out[`${w}_inference_fraction_of_matmul`] =
+      Number.isFinite(rate) && Number.isFinite(roof) && roof > 0 ? (rate * flops) / 1e9 / roof : null;
+  }
   return { ratios: out, basis };
 }
 
