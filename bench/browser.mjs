@@ -246,7 +246,10 @@ function bestTfjs(tfjs, pick, better) {
  *   R*_training   TF.js s/epoch ÷ twinlab s/epoch
  *   R*_latency    TF.js ms ÷ twinlab ms
  *   R*_inference_fraction_of_matmul  twinlab's inference GFLOP/s
- *                 (windows/s × R*_FLOPS_PER_WINDOW) ÷ its matmul GFLOP/s
+ *                 (windows/s × R*_FLOPS_PER_WINDOW) ÷ its matmul GFLOP/s:
+ *                 the page's `fraction_of_matmul` (the median over
+ *                 inference runs, each followed by a product), or else
+ *                 from the separate matmul figure
  * `basis` says which TF.js backend each ratio is against.
  */
 function ratios(twin, tfjs) {
@@ -271,8 +274,12 @@ function ratios(twin, tfjs) {
   const roof = twin?.matmul?.gflops;
   for (const [w, flops] of [["R1", R1_FLOPS_PER_WINDOW], ["R2", R2_FLOPS_PER_WINDOW]]) {
     const rate = twin?.[w]?.windows_per_s;
-    out[`${w}_inference_fraction_of_matmul`] =
-      Number.isFinite(rate) && Number.isFinite(roof) && roof > 0 ? (rate * flops) / 1e9 / roof : null;
+    const paired = twin?.[w]?.fraction_of_matmul;
+    out[`${w}_inference_fraction_of_matmul`] = Number.isFinite(paired)
+      ? paired
+      : Number.isFinite(rate) && Number.isFinite(roof) && roof > 0
+        ? (rate * flops) / 1e9 / roof
+        : null;
   }
   return { ratios: out, basis };
 }

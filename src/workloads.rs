@@ -94,6 +94,11 @@ pub struct WorkloadFigures {
     pub inference_ms: f64,
     /// Windows per second at that batch.
     pub windows_per_s: f64,
+    /// The batched inference's GFLOP/s over the 1024² product's, the
+    /// product timed right after each inference run: the median of those
+    /// pairs. Both halves of a pair see the same load on the machine,
+    /// which a product timed once, a minute apart, does not.
+    pub fraction_of_matmul: f64,
     /// Milliseconds for one window (median of 50).
     pub latency_ms: f64,
     /// Seconds per training epoch (median).
@@ -286,13 +291,19 @@ where
     B: Future<Output = ()>,
 {
     let prepared = Prepared::new(workload, device)?;
+    let roofline = Roofline::new(device);
 
     let mut times = Vec::new();
+    let mut fractions = Vec::new();
     for run in 0..runs.inference + 2 {
         let started = now();
         prepared.infer_batch().await?;
+        let ms = now() - started;
+        let matmul_ms = roofline.time(now).await?;
         if run >= 2 {
-            times.push(now() - started);
+            times.push(ms);
+            let gflops = INFERENCE_BATCH as f64 * workload.flops_per_window() / (ms * 1e6);
+            fractions.push(gflops / Roofline::gflops(matmul_ms));
         }
         breathe().await;
     }
@@ -322,6 +333,7 @@ where
     Ok(WorkloadFigures {
         inference_ms,
         windows_per_s: INFERENCE_BATCH as f64 / (inference_ms / 1e3),
+        fraction_of_matmul: median(fractions),
         latency_ms,
         epoch_s: median(epochs),
         steps: trainer.steps_per_epoch(),
@@ -329,7 +341,8 @@ where
     })
 }
 
-/// Times a 1024 × 1024 × 1024 f32 product on `device`.
+/// Times a 1024 × 1024 × 1024 f32 product on `device`: the median of 5
+/// after 2 warm-ups.
 pub async fn matmul<B>(
     device: &Device,
     now: &dyn Fn() -> f64,
@@ -338,22 +351,48 @@ pub async fn matmul<B>(
 where
     B: Future<Output = ()>,
 {
-    let a = Tensor::<2>::random([1024, 1024], Distribution::Normal(0.0, 1.0), device);
-    let b = Tensor::<2>::random([1024, 1024], Distribution::Normal(0.0, 1.0), device);
+    let roofline = Roofline::new(device);
     let mut times = Vec::new();
     for run in 0..7 {
-        let started = now();
-        read_values(a.clone().matmul(b.clone())).await?;
+        let ms = roofline.time(now).await?;
         if run >= 2 {
-            times.push(now() - started);
+            times.push(ms);
         }
         breathe().await;
     }
     let ms = median(times);
     Ok(MatmulFigures {
         ms,
-        gflops: 2.0 * 1024f64.powi(3) / (ms / 1e3) / 1e9,
+        gflops: Roofline::gflops(ms),
     })
+}
+
+/// The two 1024 × 1024 factors of the roofline product.
+struct Roofline {
+    a: Tensor<2>,
+    b: Tensor<2>,
+}
+
+impl Roofline {
+    fn new(device: &Device) -> Self {
+        let factor = || Tensor::<2>::random([1024, 1024], Distribution::Normal(0.0, 1.0), device);
+        Self {
+            a: factor(),
+            b: factor(),
+        }
+    }
+
+    /// Milliseconds for one product, read back.
+    async fn time(&self, now: &dyn Fn() -> f64) -> Result<f64, ModelError> {
+        let started = now();
+        read_values(self.a.clone().matmul(self.b.clone())).await?;
+        Ok(now() - started)
+    }
+
+    /// The rate of a product that took `ms`.
+    fn gflops(ms: f64) -> f64 {
+        2.0 * 1024f64.powi(3) / (ms / 1e3) / 1e9
+    }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -384,6 +423,7 @@ mod tests {
         assert_eq!(figures.steps, 2);
         assert!(figures.windows_per_s.is_finite() && figures.windows_per_s > 0.0);
         assert!(figures.latency_ms >= 0.0 && figures.epoch_s >= 0.0);
+        assert!(figures.fraction_of_matmul.is_finite() && figures.fraction_of_matmul > 0.0);
     }
 
     #[test]

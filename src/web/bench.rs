@@ -25,7 +25,8 @@ struct Report {
 /// Runs the matmul roofline, R1 and R2 on `backend` (`"cpu"` or
 /// `"webgpu"`) with `runs` timed batched-inference runs, and returns
 /// `{backend, label, matmul: {ms, gflops}, R1: {inference_ms,
-/// windows_per_s, latency_ms, epoch_s, steps, batch}, R2: {…}}`.
+/// windows_per_s, fraction_of_matmul, latency_ms, epoch_s, steps, batch},
+/// R2: {…}}`.
 #[wasm_bindgen]
 pub async fn bench_workloads(backend: String, runs: u32) -> Result<JsValue, JsValue> {
     let choice = match backend.as_str() {
