@@ -92,9 +92,9 @@ pub(super) struct RulArgs {
     /// Also feed each sensor's deviation from the unit's mean over its first N cycles.
     #[arg(long)]
     baseline_cycles: Option<usize>,
-    /// Also feed the unit's age (the cycle column) to the network.
+    /// Leave out the unit's age (the cycle column), which is an input by default.
     #[arg(long)]
-    age: bool,
+    no_age: bool,
     /// Where to write the model of the first seed.
     #[arg(long, short)]
     out: Option<PathBuf>,
@@ -188,7 +188,7 @@ fn setup_from(args: &RulArgs, fleet: &Fleet) -> RulSetup {
     let mut setup = RulSetup::suggest(fleet);
     if let Some(cap) = args.cap {
         setup.cap = cap;
-        setup.inputs = rul::informative_channels(fleet, cap);
+        setup.inputs = rul::default_inputs(fleet, cap);
     }
     if !args.sensors.is_empty() {
         setup.inputs.clone_from(&args.sensors);
@@ -207,8 +207,8 @@ fn setup_from(args: &RulArgs, fleet: &Fleet) -> RulSetup {
     set(&mut setup.training.decay_after, args.decay_after);
     set(&mut setup.baseline_cycles, args.baseline_cycles);
     set(&mut setup.members, args.members);
-    if args.age && !setup.inputs.contains(&fleet.cycle_column) {
-        setup.inputs.push(fleet.cycle_column.clone());
+    if args.no_age {
+        setup.inputs.retain(|name| *name != fleet.cycle_column);
     }
     if let Some(lr) = args.learning_rate {
         setup.training.learning_rate = lr;

@@ -54,6 +54,9 @@ test("the FD001 demo trains in the page and shows the fleet, a unit and the scor
   assert.equal(await page.isVisible(byId("rul-chart")), true);
   const sensors = await page.$$eval(`${byId("sensor-select")} option:checked`, (o) => o.map((x) => x.value));
   assert.ok(sensors.length >= 14, `sensors ${sensors}`);
+  // The engine's age (its cycle column) is an input by default.
+  const labels = await page.$$eval(`${byId("sensor-select")} option:checked`, (o) => o.map((x) => x.textContent));
+  assert.ok(labels.some((label) => /age in cycles/.test(label)), `inputs ${labels}`);
   // The default reads each unit's whole history (window 0).
   assert.equal(await page.inputValue(byId("window-input")), "0");
   assert.equal(await page.inputValue(byId("cap-input")), "125");
