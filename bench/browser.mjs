@@ -51,22 +51,6 @@ const TFJS_WASM_THREADS = process.env.TFJS_WASM_THREADS ? Number(process.env.TFJ
 if (!["", "tfjs", "twinlab"].includes(ONLY)) throw new Error(`ONLY must be tfjs or twinlab, not ${ONLY}`);
 if (!(RUNS >= 1)) throw new Error(`RUNS must be a positive number, not ${process.env.RUNS}`);
 
-/** R1 (bench/README.md): 30 steps × 14 features, LSTM 64, dense to 1. */
-const R1 = { lookback: 30, features: 14, hidden: 64, outputs: 1 };
-/**
- * FLOPs of one R1 window's forward pass, from the shapes (as
- * `Workload::flops_per_window` in src/workloads.rs): each of the 30 steps
- * multiplies [x_t, h_{t-1}] (14 + 64 values) by the four gates' weights
- * (4 × 64 columns), 2 FLOPs a multiply-add, then the dense head 64 → 1:
- *   30 × 2 × (14 + 64) × 256 + 2 × 64 × 1 = 1 198 208 FLOPs (≈ 1.2 MFLOP).
- * The gates' bias adds and the element-wise sigmoid/tanh work are left out.
- */
-const flopsPerWindow = (w) => w.lookback * 2 * (w.features + w.hidden) * 4 * w.hidden + 2 * w.hidden * w.outputs;
-const R1_FLOPS_PER_WINDOW = flopsPerWindow(R1);
-/** R2: 96 steps × 7 features, LSTM 64, dense to 24; 3 492 864 FLOPs a window. */
-const R2 = { lookback: 96, features: 7, hidden: 64, outputs: 24 };
-const R2_FLOPS_PER_WINDOW = flopsPerWindow(R2);
-
 // The tests' flags, and: a tab that waits on the GPU or a worker is not
 // to be slowed down.
 const ARGS = [
@@ -245,11 +229,10 @@ function bestTfjs(tfjs, pick, better) {
  *   R*_inference  twinlab windows/s ÷ TF.js windows/s
  *   R*_training   TF.js s/epoch ÷ twinlab s/epoch
  *   R*_latency    TF.js ms ÷ twinlab ms
- *   R*_inference_fraction_of_matmul  twinlab's inference GFLOP/s
- *                 (windows/s × R*_FLOPS_PER_WINDOW) ÷ its matmul GFLOP/s:
- *                 the page's `fraction_of_matmul` (the median over
- *                 inference runs, each followed by a product), or else
- *                 from the separate matmul figure
+ *   R*_inference_fraction_of_matmul  the page's `fraction_of_matmul`:
+ *                 twinlab's inference GFLOP/s over its matmul GFLOP/s,
+ *                 the median over inference runs each followed by one
+ *                 product (FLOPs from `Workload::flops_per_window`)
  * `basis` says which TF.js backend each ratio is against.
  */
 function ratios(twin, tfjs) {
@@ -271,15 +254,9 @@ function ratios(twin, tfjs) {
       basis[name] = best ? `tfjs ${best.backend}` : null;
     }
   }
-  const roof = twin?.matmul?.gflops;
-  for (const [w, flops] of [["R1", R1_FLOPS_PER_WINDOW], ["R2", R2_FLOPS_PER_WINDOW]]) {
-    const rate = twin?.[w]?.windows_per_s;
+  for (const w of ["R1", "R2"]) {
     const paired = twin?.[w]?.fraction_of_matmul;
-    out[`${w}_inference_fraction_of_matmul`] = Number.isFinite(paired)
-      ? paired
-      : Number.isFinite(rate) && Number.isFinite(roof) && roof > 0
-        ? (rate * flops) / 1e9 / roof
-        : null;
+    out[`${w}_inference_fraction_of_matmul`] = Number.isFinite(paired) ? paired : null;
   }
   return { ratios: out, basis };
 }

@@ -10,7 +10,7 @@
 // on the CPU.
 //
 // Either module's start code sees that it runs in a worker, installs its
-// message handler and posts {type: "ready"}.
+// message handler and posts "ready" (`FromWorker::Ready`).
 import init from "./twinlab.js";
 
 async function hasAdapter() {
