@@ -18,6 +18,7 @@ use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 mod cell;
+mod inference;
 
 use crate::prep::Sequences;
 use crate::train::SplitMix64;
@@ -333,6 +334,26 @@ impl Forecaster {
                 .narrow(2, 0, self.targets)
         });
 
+        let h = match self.fused_states(&x, false) {
+            Some(states) => {
+                let hidden = states.dims()[2];
+                states.reshape([batch, hidden])
+            }
+            None => self.last_state(x),
+        };
+        let out = self
+            .head
+            .forward(h)
+            .reshape([batch, self.horizon, self.targets]);
+        match last {
+            Some(last) => out + last,
+            None => out,
+        }
+    }
+
+    /// The last layer's hidden state after the last step of `x`, `[batch,
+    /// hidden]`, through tensor operations (what trains).
+    fn last_state(&self, x: Tensor<3>) -> Tensor<2> {
         let depth = self.layers.len();
         let mut input = Some(x);
         let mut steps = Vec::new();
@@ -347,19 +368,29 @@ impl Forecaster {
                 .map(|h| self.drop(h))
                 .collect();
         }
-
         // The last layer kept only its last step; `init` refuses 0 layers.
         let Some(h) = steps.pop() else {
             unreachable!("at least one LSTM layer")
         };
-        let out = self
-            .head
-            .forward(h)
-            .reshape([batch, self.horizon, self.targets]);
-        match last {
-            Some(last) => out + last,
-            None => out,
+        h
+    }
+
+    /// The last layer's hidden states over `x` (`[batch, seq, features]`),
+    /// time-major: `[seq, batch, hidden]` with `all_steps`, otherwise `[1,
+    /// batch, hidden]` after the last step. Through the fused inference pass
+    /// (`model/inference.rs`) when `x` is on flex without autodiff, `None`
+    /// elsewhere.
+    fn fused_states(&self, x: &Tensor<3>, all_steps: bool) -> Option<Tensor<3>> {
+        if x.is_autodiff() || x.device() != Device::flex() {
+            return None;
         }
+        let depth = self.layers.len();
+        let mut states = x.clone().swap_dims(0, 1);
+        for (index, layer) in self.layers.iter().enumerate() {
+            let every_step = all_steps || index + 1 < depth;
+            states = inference::run_layer(&states, &layer.input, &layer.recurrent, every_step)?;
+        }
+        Some(states)
     }
 
     /// Reads whole sequences `x` of shape `[batch, steps, features]` and
@@ -369,6 +400,17 @@ impl Forecaster {
     #[must_use]
     pub fn forward_sequence(&self, x: Tensor<3>) -> Tensor<3> {
         let [batch, steps, _] = x.dims();
+        let outputs = self.horizon * self.targets;
+        if let Some(states) = self.fused_states(&x, true) {
+            // Time-major: the head runs on `[steps × batch, hidden]` and
+            // only its small output is put back in batch order.
+            let hidden = states.dims()[2];
+            return self
+                .head
+                .forward(states.reshape([steps * batch, hidden]))
+                .reshape([steps, batch, outputs])
+                .swap_dims(0, 1);
+        }
         let mut input = Some(x);
         let mut states = Vec::new();
         for layer in &self.layers {
@@ -386,7 +428,7 @@ impl Forecaster {
         let hidden = h.dims()[2];
         self.head
             .forward(h.reshape([batch * steps, hidden]))
-            .reshape([batch, steps, self.horizon * self.targets])
+            .reshape([batch, steps, outputs])
     }
 
     /// Runs [`Forecaster::forward_sequence`] on sequences of flat inputs
@@ -797,16 +839,59 @@ mod tests {
             device.seed(5);
             let x = Tensor::<3>::random([7, 12, 6], Distribution::Uniform(-2.0, 2.0), &device);
             let ours = Tensor::stack::<3>(layer.run(layer.project(x.clone()), true), 1);
-            let (theirs, _) = burn_lstm(layer, &device).forward(x, None);
+            let (theirs, _) = burn_lstm(layer, &device).forward(x.clone(), None);
             assert_eq!(ours.dims(), theirs.dims());
-            let ours = ours.into_data().try_into_vec::<f32>().unwrap();
-            let theirs = theirs.into_data().try_into_vec::<f32>().unwrap();
-            let worst = ours
-                .iter()
-                .zip(&theirs)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0f32, f32::max);
+            let worst = largest_difference(ours, theirs.clone());
             assert!(worst < 1e-5, "{device:?}: largest difference {worst}");
+            // The fused inference pass, time-major, where it applies.
+            let time_major = x.swap_dims(0, 1);
+            match inference::run_layer(&time_major, &layer.input, &layer.recurrent, true) {
+                Some(fused) => {
+                    let worst = largest_difference(fused.swap_dims(0, 1), theirs);
+                    assert!(worst < 1e-5, "fused inference: largest difference {worst}");
+                }
+                None => assert!(device.is_autodiff(), "flex takes the fused inference pass"),
+            }
+        }
+    }
+
+    fn largest_difference<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+        assert_eq!(a.dims(), b.dims());
+        let a = a.into_data().try_into_vec::<f32>().unwrap();
+        let b = b.into_data().try_into_vec::<f32>().unwrap();
+        a.iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max)
+    }
+
+    #[test]
+    fn inference_gives_the_outputs_of_the_training_path() {
+        // Two layers, so the second reads the first's fused states.
+        let plain = Device::flex();
+        let tracked = Device::flex().autodiff();
+        for output in [
+            OutputKind::Residual,
+            OutputKind::Direct,
+            OutputKind::PerStep,
+        ] {
+            let cfg = ForecasterConfig { output, ..config() };
+            let model = cfg.init_seeded(1.0, 9, &plain).unwrap();
+            let trainable = burn_block_on(model.copy_to(&tracked)).unwrap();
+            plain.seed(2);
+            let x = Tensor::<3>::random([6, 5, 3], Distribution::Uniform(-2.0, 2.0), &plain);
+            let x_tracked = Tensor::<3>::from_data(x.to_data(), &tracked);
+            let (fused, reference) = if output == OutputKind::PerStep {
+                (
+                    model.forward_sequence(x),
+                    trainable.forward_sequence(x_tracked),
+                )
+            } else {
+                (model.forward(x), trainable.forward(x_tracked))
+            };
+            let reference = Tensor::<3>::from_data(reference.into_data(), &plain);
+            let worst = largest_difference(fused, reference);
+            assert!(worst < 1e-5, "{output:?}: largest difference {worst}");
         }
     }
 

@@ -379,14 +379,14 @@ fn exp_fast(x: f32) -> f32 {
 /// The logistic function.
 #[expect(clippy::inline_always, reason = "see `exp_fast`")]
 #[inline(always)]
-fn sigmoid_fast(x: f32) -> f32 {
+pub(super) fn sigmoid_fast(x: f32) -> f32 {
     1.0 / (1.0 + exp_fast(-x))
 }
 
 /// The hyperbolic tangent, to about 1e-7 absolute.
 #[expect(clippy::inline_always, reason = "see `exp_fast`")]
 #[inline(always)]
-fn tanh_fast(x: f32) -> f32 {
+pub(super) fn tanh_fast(x: f32) -> f32 {
     1.0 - 2.0 / (1.0 + exp_fast(2.0 * x))
 }
 
