@@ -488,8 +488,8 @@ impl Forecaster {
         if count == 0 {
             return Ok(Vec::new());
         }
-        // On the CPU, a few hundred windows at a time keep one step's gates
-        // and state in the core's cache; a GPU wants the whole batch.
+        // On the CPU, at most `CPU_CHUNK` windows at a time bound the fused
+        // pass's buffers; a GPU wants the whole batch.
         let chunk = if *device == Device::flex() {
             CPU_CHUNK
         } else {
@@ -505,10 +505,14 @@ impl Forecaster {
     }
 }
 
-/// Windows forecast at once on the CPU by [`Forecaster::predict`]. In the
-/// browser (2026-12-04, two runs each) 128 gave R1 10 200 windows/s against
-/// 7 300 for 64 and 9 200 for 256; R2 was within noise of them.
-const CPU_CHUNK: usize = 128;
+/// Windows forecast at once on the CPU by [`Forecaster::predict`]: the
+/// fused pass holds about `4 × hidden` values a window per layer, 1 MB for
+/// 1024 windows of 64 hidden units. With the fused pass, in the browser
+/// (2026-12-04, two runs each), 1024 gave R1 16 900–17 300 windows/s and R2
+/// 5 750–5 830 (73–74 % of the page's matmul), 256 gave 16 300–16 900
+/// and 5 590–5 620 (70–72 %), and 128, the best size before the fused
+/// pass, 16 600–17 000 and 5 680–5 740 (68–70 %).
+const CPU_CHUNK: usize = 1024;
 
 impl Forecaster {
     /// Copies the weights to `device`, reading them back asynchronously.
