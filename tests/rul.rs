@@ -145,7 +145,7 @@ fn an_ensemble_of_whole_history_networks_saves_as_one_network() {
     let truth = &truth[..10];
 
     let mut setup = RulSetup::suggest(&train);
-    assert_eq!((setup.window, setup.members), (0, 5));
+    assert_eq!((setup.window, setup.members), (0, 10));
     setup.members = 2;
     setup.hidden = 6;
     setup.training.epochs = 2;
