@@ -856,6 +856,9 @@ mod tests {
                 }
                 None => assert!(device.is_autodiff(), "flex takes the fused inference pass"),
             }
+            // An empty batch is left to the tensor operations.
+            let empty = Tensor::<3>::zeros([12, 0, 6], &device);
+            assert!(inference::run_layer(&empty, &layer.input, &layer.recurrent, true).is_none());
         }
     }
 

@@ -37,18 +37,26 @@ pub(super) fn run_layer(
 ) -> Option<Tensor<3>> {
     let [seq, batch, features] = x.dims();
     let [hidden, gates] = recurrent.weight.dims();
+    // An empty batch or sequence is left to the tensor operations.
     if x.is_autodiff()
         || seq == 0
+        || batch == 0
+        || features == 0
         || gates != 4 * hidden
         || input.weight.dims() != [features, gates]
     {
         return None;
     }
-    let x = values(x)?;
-    let mut stacked = values(&input.weight.val())?;
-    stacked.extend(values(&recurrent.weight.val())?);
+    let x = contiguous(x)?;
+    let input_weight = contiguous(&input.weight.val())?;
+    let recurrent_weight = contiguous(&recurrent.weight.val())?;
+    let stacked = [
+        input_weight.as_slice::<f32>()?,
+        recurrent_weight.as_slice::<f32>()?,
+    ]
+    .concat();
     let bias = match &input.bias {
-        Some(bias) => values(&bias.val())?,
+        Some(bias) => contiguous(&bias.val())?.as_slice::<f32>()?.to_vec(),
         None => vec![0.0; gates],
     };
     let weights = Weights {
@@ -56,19 +64,25 @@ pub(super) fn run_layer(
         bias: &bias,
         hidden,
     };
-    let out = run(&x, [seq, batch, features], &weights, all_steps);
+    let out = run(
+        x.as_slice::<f32>()?,
+        [seq, batch, features],
+        &weights,
+        all_steps,
+    );
     let steps = if all_steps { seq } else { 1 };
     let out = FlexTensor::from_data(TensorData::new(out, [steps, batch, hidden]));
     Some(Tensor::from_primitive::<Flex>(out))
 }
 
-/// The values of an `f32` tensor on flex, row-major.
-fn values<const D: usize>(tensor: &Tensor<D>) -> Option<Vec<f32>> {
+/// An `f32` tensor on flex, row-major (a copy only when it was a view in
+/// another order).
+fn contiguous<const D: usize>(tensor: &Tensor<D>) -> Option<FlexTensor> {
     if tensor.dtype() != DType::F32 {
         return None;
     }
     let flex = tensor.clone().try_into_primitive::<Flex>().ok()?;
-    flex.to_contiguous().as_slice::<f32>().map(<[f32]>::to_vec)
+    Some(flex.to_contiguous())
 }
 
 /// One layer's weights as plain values.
